@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "coex",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "CoexKit", targets: ["CoexKit"]),
+        .executable(name: "coex-validate", targets: ["coex-validate"]),
+        .executable(name: "coex-normalize", targets: ["coex-normalize"]),
+        .executable(name: "coex-gen", targets: ["coex-gen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // C libraries from Debian packages, each wrapped by one Swift type.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "CSimdJSON",
+            linkerSettings: [.linkedLibrary("simdjson")]
+        ),
+
+        // JSON reading (simdjson) and writing; the only code that sees the shim.
+        .target(name: "CoexJSON", dependencies: ["CSimdJSON"]),
+        // The model and every transform: plain values in, plain values out, no I/O.
+        .target(name: "CoexKit", dependencies: ["CoexJSON"]),
+        // Byte streams: files, stdin, zstd, buffered stdout.
+        .target(name: "CoexIO", dependencies: ["CZstd", "CoexJSON"]),
+        // Deterministic capture generator for tests and benchmarks.
+        .target(name: "CoexSamples", dependencies: ["CoexJSON"]),
+        // What every stage executable shares: options, stage driver, exit codes.
+        .target(
+            name: "CoexCLI",
+            dependencies: [
+                "CoexKit", "CoexIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .executableTarget(name: "coex-validate", dependencies: ["CoexCLI"]),
+        .executableTarget(name: "coex-normalize", dependencies: ["CoexCLI"]),
+        .executableTarget(
+            name: "coex-gen",
+            dependencies: [
+                "CoexSamples", "CoexIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(
+            name: "CoexKitTests",
+            dependencies: ["CoexKit", "CoexJSON", "CoexIO", "CoexSamples"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "CoexEndToEndTests",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
+            resources: [.copy("Cases")]
+        ),
+    ],
+    cxxLanguageStandard: .cxx17
+)
