@@ -30,6 +30,10 @@ let package = Package(
         .target(name: "CoexKit", dependencies: ["CoexJSON"]),
         // Byte streams: files, stdin, zstd, buffered stdout.
         .target(name: "CoexIO", dependencies: ["CZstd", "CoexJSON"]),
+        // SQLite databases (system libsqlite3): Database and Statement own their handles.
+        .target(name: "CoexSQLite", dependencies: ["CSQLite"]),
+        // Archives through libarchive: tar.zst, tar.gz, zip, written deterministically.
+        .target(name: "CoexArchive", dependencies: ["CArchive"]),
         // Deterministic capture generator for tests and benchmarks.
         .target(name: "CoexSamples", dependencies: ["CoexJSON"]),
         // What every stage executable shares: options, stage driver, exit codes.
@@ -56,6 +60,7 @@ let package = Package(
             dependencies: ["CoexKit", "CoexJSON", "CoexIO", "CoexSamples"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
         .testTarget(
             name: "CoexEndToEndTests",
             dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
