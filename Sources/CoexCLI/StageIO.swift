@@ -1,0 +1,108 @@
+import ArgumentParser
+import CoexIO
+import CoexJSON
+import CoexKit
+
+/// Stdout, rejects and stderr for one run of a stage, and whether the run failed.
+public final class StageIO {
+    public let stage: String
+    public let output = OutputSink.standardOutput()
+    private let rejectSink: OutputSink?
+    private let errors = OutputSink.standardError()
+    public private(set) var failed = false
+    /// Bytes read from all inputs so far (after decompression).
+    public private(set) var bytesRead = 0
+
+    init(stage: String, rejectsPath: String?) throws(IOError) {
+        self.stage = stage
+        rejectSink = try rejectsPath.map { path throws(IOError) in try OutputSink.appending(to: path) }
+    }
+
+    /// Writes rejects to the rejects file, or as error lines on stderr (which fails the run).
+    public func report(_ rejects: inout [Reject]) throws(IOError) {
+        guard !rejects.isEmpty else { return }
+        if let rejectSink {
+            var w = JSONWriter(capacity: 4096)
+            for reject in rejects {
+                reject.write(to: &w)
+                w.newline()
+            }
+            try rejectSink.write(w.bytes)
+        } else {
+            failed = true
+            for reject in rejects { error(reject.message) }
+        }
+        rejects.removeAll(keepingCapacity: true)
+    }
+
+    /// A one-line message on stderr prefixed with the stage name.
+    public func error(_ message: String) {
+        try? errors.write("\(stage): \(message)\n")
+    }
+
+    public func fail(_ message: String) {
+        failed = true
+        error(message)
+    }
+
+    public func note(_ message: String) {
+        try? errors.write("\(stage): \(message)\n")
+    }
+
+    /// Calls `body` for each physical line of each input in order. An input that
+    /// cannot be opened or read fails the run but not the other inputs.
+    public func forEachLine(_ inputs: [String], _ body: (Line, _ source: String) throws(IOError) -> Void) throws(IOError) {
+        for path in inputs {
+            let reader: LineReader
+            do {
+                reader = LineReader(source: try openInput(path))
+            } catch {
+                fail(error.description)
+                continue
+            }
+            do {
+                while let line = try reader.next() {
+                    try body(line, path)
+                }
+            } catch .brokenPipe {
+                throw .brokenPipe
+            } catch {
+                fail(error.description)
+            }
+            bytesRead += reader.bytesRead
+        }
+    }
+
+    func finish() throws(IOError) {
+        try output.flush()
+        try rejectSink?.flush()
+    }
+}
+
+/// Runs a stage body with the shared error handling: a closed stdout ends the
+/// run quietly with 0; a failed run exits 1 after its summary.
+public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) throws(IOError) -> Void) throws {
+    ignoreBrokenPipeSignal()
+    let io: StageIO
+    do {
+        io = try StageIO(stage: stage, rejectsPath: input.rejects)
+    } catch {
+        try? OutputSink.standardError().write("\(stage): \(error.description)\n")
+        throw ExitCode.failure
+    }
+    do {
+        try body(io)
+        try io.finish()
+    } catch .brokenPipe {
+        throw ExitCode.success
+    } catch {
+        io.fail(error.description)
+    }
+    if io.failed { throw ExitCode.failure }
+}
+
+/// "user_preferences 3, calls 2": largest first, then by name, so summaries are stable.
+public func tally(_ counts: [String: Int]) -> String {
+    counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+}

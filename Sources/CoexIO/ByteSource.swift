@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why an input or output could not be read or written.
+public enum IOError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case readFailed(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+    case zstd(path: String, reason: String)
+    case truncatedZstd(path: String)
+    /// The reader of our output went away (`| head`): not a failure of the run.
+    case brokenPipe
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "\(path): cannot open: \(reason)"
+        case .readFailed(let path, let reason): "\(path): read failed: \(reason)"
+        case .writeFailed(let path, let reason): "\(path): write failed: \(reason)"
+        case .zstd(let path, let reason): "\(path): corrupt zstd data: \(reason)"
+        case .truncatedZstd(let path): "\(path): zstd stream ends in the middle of a frame (truncated file?)"
+        case .brokenPipe: "output closed by the reader"
+        }
+    }
+}
+
+func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// A stream of bytes read in blocks.
+public protocol ByteSource: AnyObject {
+    /// Name used in messages: the path as given, or "-" for stdin.
+    var name: String { get }
+    /// Reads up to `buffer.count` bytes; 0 means end of input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int
+}
+
+/// A file or stdin, read with read(2).
+public final class FileSource: ByteSource {
+    public let name: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+
+    /// Opens `path`, or stdin when it is "-".
+    public init(path: String) throws(IOError) {
+        name = path
+        if path == "-" {
+            fd = STDIN_FILENO
+            ownsDescriptor = false
+        } else {
+            let opened = open(path, O_RDONLY | O_CLOEXEC)
+            guard opened >= 0 else { throw .cannotOpen(path: path, reason: errnoText()) }
+            var info = stat()
+            if fstat(opened, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                close(opened)
+                throw .cannotOpen(path: path, reason: "is a directory")
+            }
+            fd = opened
+            ownsDescriptor = true
+        }
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(IOError) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw .readFailed(path: name, reason: errnoText())
+        }
+    }
+}
+
+/// Opens an input by name: "-" is stdin, a `.zst` name is decompressed.
+public func openInput(_ path: String) throws(IOError) -> ByteSource {
+    let file = try FileSource(path: path)
+    if path.hasSuffix(".zst") || path.hasSuffix(".zstd") {
+        return try ZstdSource(wrapping: file)
+    }
+    return file
+}

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Buffered writes to a file descriptor (stdout, or a file opened for append).
+public final class OutputSink {
+    public let name: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private var pending: [UInt8] = []
+    private let flushThreshold: Int
+    public private(set) var bytesWritten = 0
+
+    public static func standardOutput() -> OutputSink {
+        OutputSink(fd: STDOUT_FILENO, name: "stdout", owns: false)
+    }
+
+    public static func standardError() -> OutputSink {
+        OutputSink(fd: STDERR_FILENO, name: "stderr", owns: false, threshold: 0)
+    }
+
+    /// Opens `path` for appending, creating it when missing.
+    public static func appending(to path: String) throws(IOError) -> OutputSink {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: errnoText()) }
+        return OutputSink(fd: fd, name: path, owns: true)
+    }
+
+    /// Creates or truncates `path`.
+    public static func creating(_ path: String) throws(IOError) -> OutputSink {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: errnoText()) }
+        return OutputSink(fd: fd, name: path, owns: true)
+    }
+
+    init(fd: Int32, name: String, owns: Bool, threshold: Int = 1 << 20) {
+        self.fd = fd
+        self.name = name
+        ownsDescriptor = owns
+        flushThreshold = threshold
+        pending.reserveCapacity(threshold + 65536)
+    }
+
+    deinit {
+        try? flush()
+        if ownsDescriptor { close(fd) }
+    }
+
+    /// Whether the descriptor is a terminal (progress output goes only there).
+    public var isTerminal: Bool { isatty(fd) == 1 }
+
+    public func write(_ bytes: [UInt8]) throws(IOError) {
+        pending.append(contentsOf: bytes)
+        if pending.count >= flushThreshold { try flush() }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        pending.append(contentsOf: bytes)
+        if pending.count >= flushThreshold { try flush() }
+    }
+
+    public func write(_ text: String) throws(IOError) {
+        pending.append(contentsOf: text.utf8)
+        if pending.count >= flushThreshold { try flush() }
+    }
+
+    public func flush() throws(IOError) {
+        guard !pending.isEmpty else { return }
+        var failure: IOError?
+        pending.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n >= 0 {
+                    offset += n
+                    continue
+                }
+                if errno == EINTR { continue }
+                failure = errno == EPIPE ? .brokenPipe : .writeFailed(path: name, reason: errnoText())
+                return
+            }
+        }
+        bytesWritten += pending.count
+        pending.removeAll(keepingCapacity: true)
+        if let failure { throw failure }
+    }
+}
+
+/// A broken pipe must surface as EPIPE on write, not kill the process.
+public func ignoreBrokenPipeSignal() {
+    signal(SIGPIPE, SIG_IGN)
+}

@@ -1,0 +1,68 @@
+import CoexJSON
+
+public struct NormalizeStageCounts: Sendable, Equatable {
+    public var lines = 0
+    /// Lines that became records (envelopes, or raw bodies that passed validation).
+    public var normalized = 0
+    public var rejected = 0
+    public var blank = 0
+    /// Records validation already dropped from envelopes (reported by coex-validate).
+    public var droppedUpstream = 0
+    /// Bad records of raw (unvalidated) lines, rejected here.
+    public var rejectedRecords = 0
+    public init() {}
+}
+
+/// coex-normalize, one line at a time. Takes coex-validate's envelopes, or raw
+/// webhook bodies, which it then validates itself so that nothing bad slips through.
+public struct NormalizeStage {
+    public static let name = "coex-normalize"
+    public var counts = NormalizeStageCounts()
+    public var normalizer = Normalizer()
+    private let parser = JSONParser()
+
+    public init() {}
+
+    public mutating func process(
+        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance,
+        records: inout [Record], rejects: inout [Reject]
+    ) {
+        counts.lines += 1
+        if isBlank(bytes) {
+            counts.blank += 1
+            return
+        }
+        let root: JSONValue
+        do {
+            root = try parser.parse(bytes, padded: padded)
+        } catch {
+            counts.rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: error.description, raw: Array(bytes)))
+            return
+        }
+        if let envelope = Envelope.read(root) {
+            counts.normalized += 1
+            counts.droppedUpstream += envelope.dropped
+            let before = normalizer.counts.badRecords
+            normalizer.normalize(envelope.body, provenance: envelope.provenance, into: &records)
+            // Records dropped upstream are bad here too; count them once, as upstream drops.
+            normalizer.counts.badRecords = before
+            return
+        }
+        switch WebhookValidator.check(root) {
+        case .rejected(let reason, let path):
+            counts.rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, path: path, raw: Array(bytes)))
+        case .valid(let dropped):
+            counts.normalized += 1
+            counts.rejectedRecords += dropped.count
+            for bad in dropped {
+                rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
+                                      raw: Array(bytes)))
+            }
+            let before = normalizer.counts.badRecords
+            normalizer.normalize(root, provenance: provenance, into: &records)
+            normalizer.counts.badRecords = before
+        }
+    }
+}

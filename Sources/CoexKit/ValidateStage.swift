@@ -1,0 +1,70 @@
+import CoexJSON
+
+public struct ValidateCounts: Sendable, Equatable {
+    public var lines = 0
+    public var valid = 0
+    public var rejected = 0
+    public var blank = 0
+    /// Bad records dropped from lines that passed.
+    public var rejectedRecords = 0
+    public init() {}
+}
+
+/// coex-validate, one line at a time: a valid line becomes an envelope, a bad
+/// line or record a reject.
+public struct ValidateStage {
+    public static let name = "coex-validate"
+    public var counts = ValidateCounts()
+    private let parser = JSONParser()
+
+    public init() {}
+
+    /// `padded`: `JSONParser.padding` readable bytes follow `bytes`.
+    public mutating func process(
+        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance,
+        output: inout JSONWriter, rejects: inout [Reject]
+    ) {
+        counts.lines += 1
+        if isBlank(bytes) {
+            counts.blank += 1
+            return
+        }
+        let root: JSONValue
+        do {
+            root = try parser.parse(bytes, padded: padded)
+        } catch {
+            counts.rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: error.description, raw: Array(bytes)))
+            return
+        }
+        switch WebhookValidator.check(root) {
+        case .rejected(let reason, let path):
+            counts.rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, path: path, raw: Array(bytes)))
+        case .valid(let dropped):
+            counts.valid += 1
+            counts.rejectedRecords += dropped.count
+            for bad in dropped {
+                rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
+                                      raw: Array(bytes)))
+            }
+            Envelope.write(provenance: provenance, dropped: dropped.count, body: trimmed(bytes), to: &output)
+            output.newline()
+        }
+    }
+}
+
+@inlinable func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    for byte in bytes where byte != 0x20 && byte != 0x09 && byte != 0x0D { return false }
+    return true
+}
+
+/// The line without surrounding whitespace, so the envelope stays one compact line.
+func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    var start = 0
+    var end = bytes.count
+    func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+    while start < end && space(bytes[start]) { start += 1 }
+    while end > start && space(bytes[end - 1]) { end -= 1 }
+    return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+}

@@ -1,0 +1,121 @@
+import CoexJSON
+
+/// A record of a line that breaks the rules while the rest of the line may be good.
+public struct BadRecord: Sendable, Equatable {
+    /// JSON path of the record, e.g. `$.entry[0].changes[0].value.messages[1]`.
+    public var path: String
+    public var reason: String
+}
+
+/// The outcome of checking one webhook body.
+public enum Verdict: Sendable, Equatable {
+    /// The line passes; `dropped` records (possibly none) are rejected on their own.
+    case valid(dropped: [BadRecord])
+    /// Nothing of the line can be used.
+    case rejected(reason: String, path: String?)
+}
+
+/// Checks that a body is a well-formed webhook: the envelope (`object`, `entry`,
+/// `changes`) and, for the fields coex processes, every record in them.
+public enum WebhookValidator {
+    public static func check(_ root: JSONValue) -> Verdict {
+        guard root.isObject else { return .rejected(reason: "body must be a JSON object, not \(root.kind.name)", path: nil) }
+        guard let object = root["object"] else {
+            return .rejected(reason: "body has no \"object\"", path: nil)
+        }
+        guard object.stringEquals("whatsapp_business_account") else {
+            return .rejected(reason: "\"object\" must be \"whatsapp_business_account\", not \(object.jsonString)", path: nil)
+        }
+        guard let entries = root["entry"], entries.isArray else {
+            return .rejected(reason: "body has no array \"entry\" (\(WebhookRules.describe(root["entry"])))", path: nil)
+        }
+        var walk = Walk()
+        for (e, entry) in entries.elements.enumerated() {
+            if let reason = WebhookRules.checkEntry(entry) {
+                walk.bad("$.entry[\(e)]", reason)
+                continue
+            }
+            for (c, change) in entry["changes"]!.elements.enumerated() {
+                let path = "$.entry[\(e)].changes[\(c)]"
+                if let reason = WebhookRules.checkChange(change) {
+                    walk.bad(path, reason)
+                    continue
+                }
+                walk.checkValue(change["value"]!, field: WebhookField(change["field"]!), path: path + ".value")
+            }
+        }
+        if walk.dropped.isEmpty { return .valid(dropped: []) }
+        if walk.good > 0 { return .valid(dropped: walk.dropped) }
+        let first = walk.dropped[0]
+        let path = walk.dropped.count == 1 ? first.path : nil
+        let more = walk.dropped.count > 1 ? " (and \(walk.dropped.count - 1) more bad records)" : ""
+        return .rejected(reason: "\(first.path): \(first.reason)\(more)", path: path)
+    }
+
+    struct Walk {
+        var dropped: [BadRecord] = []
+        /// Good records (or good record-less changes) seen: a line with none left is rejected whole.
+        var good = 0
+
+        mutating func bad(_ path: String, _ reason: String) {
+            dropped.append(BadRecord(path: path, reason: reason))
+        }
+
+        mutating func each(_ value: JSONValue, _ key: StaticString, _ path: String, _ check: (JSONValue) -> String?) {
+            guard let array = value[key], array.isArray else { return }
+            for (i, item) in array.elements.enumerated() {
+                if let reason = check(item) { bad("\(path).\(key)[\(i)]", reason) } else { good += 1 }
+            }
+        }
+
+        mutating func checkValue(_ value: JSONValue, field: WebhookField?, path: String) {
+            let before = dropped.count
+            let goodBefore = good
+            switch field {
+            case .messages:
+                each(value, "messages", path, WebhookRules.checkMessage)
+                each(value, "statuses", path, WebhookRules.checkStatus)
+                each(value, "contacts", path, WebhookRules.checkContact)
+                each(value, "errors", path, WebhookRules.checkError)
+            case .smbMessageEchoes:
+                each(value, "message_echoes", path, WebhookRules.checkMessage)
+                each(value, "contacts", path, WebhookRules.checkContact)
+                each(value, "errors", path, WebhookRules.checkError)
+            case .history:
+                if let history = value["history"], history.isArray {
+                    for (h, item) in history.elements.enumerated() {
+                        checkHistoryItem(item, path: "\(path).history[\(h)]")
+                    }
+                }
+                each(value, "messages", path, WebhookRules.checkMessage)
+                each(value, "message_echoes", path, WebhookRules.checkMessage)
+                each(value, "contacts", path, WebhookRules.checkContact)
+                each(value, "errors", path, WebhookRules.checkError)
+            case .smbAppStateSync:
+                each(value, "state_sync", path, WebhookRules.checkStateSync)
+            case .accountUpdate, .userIDUpdate, nil:
+                break
+            }
+            // A change with nothing wrong counts as good even when it holds no records.
+            if dropped.count == before && good == goodBefore { good += 1 }
+        }
+
+        mutating func checkHistoryItem(_ item: JSONValue, path: String) {
+            if let reason = WebhookRules.checkHistoryItem(item) {
+                bad(path, reason)
+                return
+            }
+            good += 1
+            each(item, "errors", path, WebhookRules.checkError)
+            guard let threads = item["threads"], threads.isArray else { return }
+            for (t, thread) in threads.elements.enumerated() {
+                let threadPath = "\(path).threads[\(t)]"
+                if let reason = WebhookRules.checkThread(thread) {
+                    bad(threadPath, reason)
+                    continue
+                }
+                each(thread, "messages", threadPath, WebhookRules.checkMessage)
+            }
+        }
+    }
+}
