@@ -55,9 +55,10 @@ public final class JSONParser {
             if code == 2 { throw .outOfMemory }  // simdjson MEMALLOC
             throw .invalidJSON(message)
         }
-        var count = 0
-        let nodes = coex_json_nodes(handle, &count)!
-        return JSONValue(nodes: UnsafeBufferPointer(start: nodes, count: count), index: 0)
+        var tape: UnsafePointer<UInt64>?
+        var strings: UnsafePointer<UInt8>?
+        coex_json_document(handle, &tape, &strings)
+        return JSONValue(tape: tape!, strings: strings!, index: 1)
     }
 
     public func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
@@ -88,76 +89,122 @@ public enum JSONKind: Sendable, Equatable {
     }
 }
 
-/// A value inside a parsed document. Cheap to copy; valid until the parser that
-/// made it parses again.
+/// A value inside a parsed document: an index into simdjson's tape. Cheap to
+/// copy; valid until the parser that made it parses again.
 public struct JSONValue {
-    @usableFromInline let nodes: UnsafeBufferPointer<coex_json_node>
+    @usableFromInline let tape: UnsafePointer<UInt64>
+    @usableFromInline let strings: UnsafePointer<UInt8>
     @usableFromInline let index: Int
 
-    @usableFromInline init(nodes: UnsafeBufferPointer<coex_json_node>, index: Int) {
-        self.nodes = nodes
+    @usableFromInline init(tape: UnsafePointer<UInt64>, strings: UnsafePointer<UInt8>, index: Int) {
+        self.tape = tape
+        self.strings = strings
         self.index = index
     }
 
-    @inlinable var node: coex_json_node { nodes[index] }
+    // Tape type characters.
+    @usableFromInline static let object: UInt8 = 0x7B  // {
+    @usableFromInline static let array: UInt8 = 0x5B  // [
+    @usableFromInline static let string: UInt8 = 0x22  // "
+    @usableFromInline static let int64: UInt8 = 0x6C  // l
+    @usableFromInline static let uint64: UInt8 = 0x75  // u
+    @usableFromInline static let double: UInt8 = 0x64  // d
+    @usableFromInline static let trueValue: UInt8 = 0x74  // t
+    @usableFromInline static let falseValue: UInt8 = 0x66  // f
+    @usableFromInline static let null: UInt8 = 0x6E  // n
+
+    @inlinable var word: UInt64 { tape[index] }
+    @inlinable var tag: UInt8 { UInt8(truncatingIfNeeded: tape[index] >> 56) }
+
+    /// The tape index just past this value.
+    @inlinable var after: Int { Self.after(tape, index) }
+
+    @inlinable static func after(_ tape: UnsafePointer<UInt64>, _ i: Int) -> Int {
+        let word = tape[i]
+        switch UInt8(truncatingIfNeeded: word >> 56) {
+        case object, array: return Int(UInt32(truncatingIfNeeded: word))
+        case int64, uint64, double: return i + 2
+        default: return i + 1
+        }
+    }
+
+    @inlinable static func stringAt(_ tape: UnsafePointer<UInt64>, _ strings: UnsafePointer<UInt8>, _ i: Int)
+        -> UnsafeRawBufferPointer
+    {
+        let offset = Int(tape[i] & 0x00FF_FFFF_FFFF_FFFF)
+        let start = UnsafeRawPointer(strings + offset)
+        let length = Int(start.loadUnaligned(as: UInt32.self))
+        return UnsafeRawBufferPointer(start: start + 4, count: length)
+    }
 
     public var kind: JSONKind {
-        switch Int(node.type) {
-        case COEX_JSON_NULL: .null
-        case COEX_JSON_FALSE, COEX_JSON_TRUE: .bool
-        case COEX_JSON_INT64: .int
-        case COEX_JSON_UINT64: .uint
-        case COEX_JSON_DOUBLE: .double
-        case COEX_JSON_STRING: .string
-        case COEX_JSON_ARRAY: .array
+        switch tag {
+        case Self.null: .null
+        case Self.trueValue, Self.falseValue: .bool
+        case Self.int64: .int
+        case Self.uint64: .uint
+        case Self.double: .double
+        case Self.string: .string
+        case Self.array: .array
         default: .object
         }
     }
 
-    public var isObject: Bool { Int(node.type) == COEX_JSON_OBJECT }
-    public var isArray: Bool { Int(node.type) == COEX_JSON_ARRAY }
-    public var isString: Bool { Int(node.type) == COEX_JSON_STRING }
-    public var isNull: Bool { Int(node.type) == COEX_JSON_NULL }
+    @inlinable public var isObject: Bool { tag == Self.object }
+    @inlinable public var isArray: Bool { tag == Self.array }
+    @inlinable public var isString: Bool { tag == Self.string }
+    @inlinable public var isNull: Bool { tag == Self.null }
 
     /// Number of elements of an array or members of an object; 0 otherwise.
     public var count: Int {
-        let type = Int(node.type)
-        return type == COEX_JSON_ARRAY || type == COEX_JSON_OBJECT ? Int(node.len) : 0
+        let t = tag
+        guard t == Self.object || t == Self.array else { return 0 }
+        let stored = Int((word >> 32) & 0xFF_FFFF)
+        if stored < 0xFF_FFFF { return stored }
+        // The tape saturates the count; count by walking.
+        var n = 0
+        var i = index + 1
+        let end = Int(UInt32(truncatingIfNeeded: word)) - 1
+        while i < end {
+            if t == Self.object { i += 1 }
+            i = Self.after(tape, i)
+            n += 1
+        }
+        return n
     }
 
     public var bool: Bool? {
-        switch Int(node.type) {
-        case COEX_JSON_TRUE: true
-        case COEX_JSON_FALSE: false
+        switch tag {
+        case Self.trueValue: true
+        case Self.falseValue: false
         default: nil
         }
     }
 
     /// The value as a signed 64-bit integer when it is an integer that fits.
-    public var int64: Int64? {
-        let n = node
-        switch Int(n.type) {
-        case COEX_JSON_INT64: return n.v.i
-        case COEX_JSON_UINT64: return n.v.u <= UInt64(Int64.max) ? Int64(n.v.u) : nil
+    @inlinable public var int64: Int64? {
+        switch tag {
+        case Self.int64: return Int64(bitPattern: tape[index + 1])
+        case Self.uint64:
+            let u = tape[index + 1]
+            return u <= UInt64(Int64.max) ? Int64(u) : nil
         default: return nil
         }
     }
 
     public var double: Double? {
-        let n = node
-        switch Int(n.type) {
-        case COEX_JSON_INT64: return Double(n.v.i)
-        case COEX_JSON_UINT64: return Double(n.v.u)
-        case COEX_JSON_DOUBLE: return n.v.d
+        switch tag {
+        case Self.int64: return Double(Int64(bitPattern: tape[index + 1]))
+        case Self.uint64: return Double(tape[index + 1])
+        case Self.double: return Double(bitPattern: tape[index + 1])
         default: return nil
         }
     }
 
     /// The UTF-8 bytes of a string value (unescaped), borrowed from the parser.
     @inlinable public var stringBytes: UnsafeRawBufferPointer? {
-        let n = node
-        guard Int(n.type) == COEX_JSON_STRING else { return nil }
-        return UnsafeRawBufferPointer(start: n.v.s, count: Int(n.len))
+        guard tag == Self.string else { return nil }
+        return Self.stringAt(tape, strings, index)
     }
 
     public var string: String? {
@@ -171,7 +218,7 @@ public struct JSONValue {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public func stringEquals(_ other: StaticString) -> Bool {
+    @inlinable public func stringEquals(_ other: StaticString) -> Bool {
         guard let bytes = stringBytes else { return false }
         return Self.equal(bytes, other)
     }
@@ -184,17 +231,17 @@ public struct JSONValue {
 
     /// The member named `key` of an object (the first, if repeated), else nil.
     @inlinable public subscript(key: StaticString) -> JSONValue? {
-        let n = node
-        guard Int(n.type) == COEX_JSON_OBJECT else { return nil }
+        let w = word
+        guard UInt8(truncatingIfNeeded: w >> 56) == Self.object else { return nil }
         var i = index + 1
-        let end = Int(n.end)
+        let end = Int(UInt32(truncatingIfNeeded: w)) - 1
         let keyLength = key.utf8CodeUnitCount
         while i < end {
-            let k = nodes[i]
-            if Int(k.len) == keyLength && (keyLength == 0 || memcmp(k.v.s, key.utf8Start, keyLength) == 0) {
-                return JSONValue(nodes: nodes, index: i + 1)
+            let k = Self.stringAt(tape, strings, i)
+            if k.count == keyLength && (keyLength == 0 || memcmp(k.baseAddress!, key.utf8Start, keyLength) == 0) {
+                return JSONValue(tape: tape, strings: strings, index: i + 1)
             }
-            i = Int(nodes[i + 1].end)
+            i = Self.after(tape, i + 1)
         }
         return nil
     }
@@ -203,18 +250,18 @@ public struct JSONValue {
     public subscript(dynamicKey key: String) -> JSONValue? {
         var key = key
         return key.withUTF8 { keyBytes in
-            let n = node
-            guard Int(n.type) == COEX_JSON_OBJECT else { return nil }
+            let w = word
+            guard UInt8(truncatingIfNeeded: w >> 56) == Self.object else { return nil }
             var i = index + 1
-            let end = Int(n.end)
+            let end = Int(UInt32(truncatingIfNeeded: w)) - 1
             while i < end {
-                let k = nodes[i]
-                if Int(k.len) == keyBytes.count
-                    && (keyBytes.isEmpty || memcmp(k.v.s, keyBytes.baseAddress!, keyBytes.count) == 0)
+                let k = Self.stringAt(tape, strings, i)
+                if k.count == keyBytes.count
+                    && (keyBytes.isEmpty || memcmp(k.baseAddress!, keyBytes.baseAddress!, keyBytes.count) == 0)
                 {
-                    return JSONValue(nodes: nodes, index: i + 1)
+                    return JSONValue(tape: tape, strings: strings, index: i + 1)
                 }
-                i = Int(nodes[i + 1].end)
+                i = Self.after(tape, i + 1)
             }
             return nil
         }
@@ -229,20 +276,22 @@ public struct JSONValue {
     public struct Elements: Sequence {
         let value: JSONValue
         public struct Iterator: IteratorProtocol {
-            let nodes: UnsafeBufferPointer<coex_json_node>
+            let tape: UnsafePointer<UInt64>
+            let strings: UnsafePointer<UInt8>
             var i: Int
             let end: Int
             public mutating func next() -> JSONValue? {
                 guard i < end else { return nil }
-                let v = JSONValue(nodes: nodes, index: i)
-                i = Int(nodes[i].end)
+                let v = JSONValue(tape: tape, strings: strings, index: i)
+                i = JSONValue.after(tape, i)
                 return v
             }
         }
         public func makeIterator() -> Iterator {
-            let n = value.node
-            let isArray = Int(n.type) == COEX_JSON_ARRAY
-            return Iterator(nodes: value.nodes, i: value.index + 1, end: isArray ? Int(n.end) : value.index + 1)
+            let w = value.word
+            let isArray = UInt8(truncatingIfNeeded: w >> 56) == JSONValue.array
+            let end = isArray ? Int(UInt32(truncatingIfNeeded: w)) - 1 : value.index + 1
+            return Iterator(tape: value.tape, strings: value.strings, i: value.index + 1, end: end)
         }
     }
 
@@ -256,61 +305,63 @@ public struct JSONValue {
     public struct Members: Sequence {
         let value: JSONValue
         public struct Iterator: IteratorProtocol {
-            let nodes: UnsafeBufferPointer<coex_json_node>
+            let tape: UnsafePointer<UInt64>
+            let strings: UnsafePointer<UInt8>
             var i: Int
             let end: Int
             public mutating func next() -> Member? {
                 guard i < end else { return nil }
-                let k = nodes[i]
-                let v = JSONValue(nodes: nodes, index: i + 1)
-                i = Int(nodes[i + 1].end)
-                return Member(keyBytes: UnsafeRawBufferPointer(start: k.v.s, count: Int(k.len)), value: v)
+                let key = JSONValue.stringAt(tape, strings, i)
+                let v = JSONValue(tape: tape, strings: strings, index: i + 1)
+                i = JSONValue.after(tape, i + 1)
+                return Member(keyBytes: key, value: v)
             }
         }
         public func makeIterator() -> Iterator {
-            let n = value.node
-            let isObject = Int(n.type) == COEX_JSON_OBJECT
-            return Iterator(nodes: value.nodes, i: value.index + 1, end: isObject ? Int(n.end) : value.index + 1)
+            let w = value.word
+            let isObject = UInt8(truncatingIfNeeded: w >> 56) == JSONValue.object
+            let end = isObject ? Int(UInt32(truncatingIfNeeded: w)) - 1 : value.index + 1
+            return Iterator(tape: value.tape, strings: value.strings, i: value.index + 1, end: end)
         }
     }
 
     /// Writes the value as minified JSON (keys in document order).
     public func write(to writer: inout JSONWriter) {
         var i = index
-        writeNode(&i, &writer)
+        writeValue(&i, &writer)
     }
 
-    private func writeNode(_ i: inout Int, _ w: inout JSONWriter) {
-        let n = nodes[i]
-        switch Int(n.type) {
-        case COEX_JSON_NULL: w.null(); i += 1
-        case COEX_JSON_FALSE: w.bool(false); i += 1
-        case COEX_JSON_TRUE: w.bool(true); i += 1
-        case COEX_JSON_INT64: w.int(n.v.i); i += 1
-        case COEX_JSON_UINT64: w.uint(n.v.u); i += 1
-        case COEX_JSON_DOUBLE: w.double(n.v.d); i += 1
-        case COEX_JSON_STRING:
-            w.string(UnsafeRawBufferPointer(start: n.v.s, count: Int(n.len))); i += 1
-        case COEX_JSON_ARRAY:
+    private func writeValue(_ i: inout Int, _ w: inout JSONWriter) {
+        let word = tape[i]
+        switch UInt8(truncatingIfNeeded: word >> 56) {
+        case Self.null: w.null(); i += 1
+        case Self.falseValue: w.bool(false); i += 1
+        case Self.trueValue: w.bool(true); i += 1
+        case Self.int64: w.int(Int64(bitPattern: tape[i + 1])); i += 2
+        case Self.uint64: w.uint(tape[i + 1]); i += 2
+        case Self.double: w.double(Double(bitPattern: tape[i + 1])); i += 2
+        case Self.string: w.string(Self.stringAt(tape, strings, i)); i += 1
+        case Self.array:
             w.beginArray()
+            let end = Int(UInt32(truncatingIfNeeded: word)) - 1
             i += 1
-            let end = Int(n.end)
             while i < end {
                 w.comma()
-                writeNode(&i, &w)
+                writeValue(&i, &w)
             }
             w.endArray()
+            i = end + 1
         default:
             w.beginObject()
+            let end = Int(UInt32(truncatingIfNeeded: word)) - 1
             i += 1
-            let end = Int(n.end)
             while i < end {
-                let k = nodes[i]
-                w.key(UnsafeRawBufferPointer(start: k.v.s, count: Int(k.len)))
+                w.key(Self.stringAt(tape, strings, i))
                 i += 1
-                writeNode(&i, &w)
+                writeValue(&i, &w)
             }
             w.endObject()
+            i = end + 1
         }
     }
 

@@ -2,7 +2,14 @@ import CoexJSON
 
 /// What a normalizer saw beyond the records it produced, for the stage summary.
 public struct NormalizeCounts: Sendable, Equatable {
-    public var records: [RecordKind: Int] = [:]
+    /// Records produced, indexed like `RecordKind.allCases`.
+    private var byKind = [Int](repeating: 0, count: RecordKind.allCases.count)
+    public var records: [RecordKind: Int] {
+        var result: [RecordKind: Int] = [:]
+        for (i, kind) in RecordKind.allCases.enumerated() where byKind[i] > 0 { result[kind] = byKind[i] }
+        return result
+    }
+    mutating func count(_ kind: RecordKind) { byKind[kind.ordinal] += 1 }
     /// Changes of webhook fields coex does not process, by field name.
     public var skippedFields: [String: Int] = [:]
     /// Items that carry nothing to record (e.g. a state_sync item of an unknown type), by what they were.
@@ -14,7 +21,7 @@ public struct NormalizeCounts: Sendable, Equatable {
 
     public init() {}
 
-    public var recordTotal: Int { records.values.reduce(0, +) }
+    public var recordTotal: Int { byKind.reduce(0, +) }
 }
 
 /// Turns one webhook body into flat records, one per fact. Records that fail
@@ -51,7 +58,7 @@ public struct Normalizer {
                 case .accountUpdate: context.accountUpdate(&self, &out)
                 case .userIDUpdate: context.userIDUpdate(&self, &out)
                 }
-                for record in out[start...] { counts.records[record.kind, default: 0] += 1 }
+                for i in start..<out.count { counts.count(out[i].kind) }
             }
         }
     }
@@ -356,20 +363,21 @@ struct ChangeContext {
         }
         r.replyTo = m["context"]?["id"]?.string
         r.extra = remainder(m, excluding: Self.mappedKeys(group: group), dynamic: type, dropHistoryStatus: true)
+        let messageIndex = out.count
         out.append(r)
 
         if let errors = m["errors"] {
-            emitErrors(errors, wamid: r.wamid, timestamp: r.timestamp, n: &n, out: &out)
+            emitErrors(errors, wamid: out[messageIndex].wamid, timestamp: out[messageIndex].timestamp, n: &n, out: &out)
         }
         if type == "system", let system = m["system"], let systemType = system["type"]?.string,
             systemType == "user_changed_user_id" || systemType == "user_changed_number"
         {
             var change = record(.userIDChange)
-            change.wamid = r.wamid
-            change.timestamp = r.timestamp
-            change.contactWaID = system["wa_id"]?.nonEmptyString ?? r.contactWaID
+            change.wamid = out[messageIndex].wamid
+            change.timestamp = out[messageIndex].timestamp
+            change.contactWaID = system["wa_id"]?.nonEmptyString ?? out[messageIndex].contactWaID
             change.contactUserID = system["user_id"]?.nonEmptyString ?? system["new_user_id"]?.nonEmptyString
-                ?? r.contactUserID
+                ?? out[messageIndex].contactUserID
             change.previousUserID = system["previous_user_id"]?.nonEmptyString
             change.type = systemType
             change.extra = RawJSON(system)

@@ -15,6 +15,23 @@ public enum RecordKind: String, Sendable, CaseIterable {
     case userIDChange = "user_id_change"
 }
 
+extension RecordKind {
+    var ordinal: Int {
+        switch self {
+        case .message: 0
+        case .edit: 1
+        case .revoke: 2
+        case .status: 3
+        case .contact: 4
+        case .accountEvent: 5
+        case .historyChunk: 6
+        case .syncError: 7
+        case .error: 8
+        case .userIDChange: 9
+        }
+    }
+}
+
 public enum Direction: String, Sendable {
     case inbound, outbound
 }

@@ -1,1 +1,208 @@
 import CSQLite
+
+/// One connection to an SQLite database file.
+///
+/// Opened with `SQLITE_OPEN_NOMUTEX`: SQLite does not lock the connection, so it must be used from
+/// one thread at a time. The class is deliberately not `Sendable`, which lets the compiler enforce that.
+public final class Database {
+    public enum OpenMode: Sendable {
+        /// Open an existing database for reading only.
+        case readOnly
+        /// Open an existing database for reading and writing; fail if it does not exist.
+        case readWrite
+        /// Open for reading and writing, creating the file if needed.
+        case create
+    }
+
+    public let path: String
+    let handle: OpaquePointer
+
+    /// Opens `path` (`":memory:"` for a private in-memory database).
+    ///
+    /// Writable connections are switched to `journal_mode=WAL` with `synchronous=NORMAL` (unless
+    /// `writeAheadLog` is false): in WAL mode a commit costs one fsync-free append, and NORMAL keeps the
+    /// database consistent after a crash (only the last commits may be lost), which suits bulk loads
+    /// that can be re-run. Read-only connections leave the journal mode alone because they cannot change it.
+    ///
+    /// - Parameter busyTimeoutMilliseconds: how long to wait on another connection's lock before
+    ///   failing with `SQLITE_BUSY`.
+    public init(
+        path: String,
+        mode: OpenMode = .create,
+        busyTimeoutMilliseconds: Int32 = 5_000,
+        writeAheadLog: Bool = true
+    ) throws {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        switch mode {
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        }
+        var opened: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &opened, flags, nil)
+        guard rc == SQLITE_OK, let opened else {
+            // SQLite allocates a handle even when opening fails, to carry the message; it must still be closed.
+            let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            let extended = opened.map { sqlite3_extended_errcode($0) } ?? rc
+            sqlite3_close_v2(opened)
+            throw SQLiteError.openFailed(path: path, code: rc & 0xff, extendedCode: extended, message: message)
+        }
+        self.path = path
+        self.handle = opened
+        // From here on a throw releases self, and deinit closes the handle.
+        sqlite3_busy_timeout(opened, busyTimeoutMilliseconds)
+        if writeAheadLog && mode != .readOnly {
+            try execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        }
+    }
+
+    deinit {
+        // Statements retain their database, so none can be left unfinalized here; close_v2 would defer
+        // the close rather than fail if one were. Nothing can be reported from deinit anyway.
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs a script of zero or more `;`-separated statements, discarding any rows they return.
+    ///
+    /// Statements before a failing one stay applied unless the script is run inside `transaction`.
+    /// The error carries the failing statement's SQL, not the whole script.
+    public func execute(_ script: String) throws {
+        var script = script
+        try script.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return }
+            let start = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+            let end = start + utf8.count
+            var cursor = start
+            while cursor < end {
+                // Skipped so that an error quotes the failing statement without the previous line break.
+                if cursor.pointee == 0x20 || (0x09...0x0D).contains(cursor.pointee) {
+                    cursor += 1
+                    continue
+                }
+                var compiled: OpaquePointer?
+                var tail: UnsafePointer<CChar>?
+                let rc = sqlite3_prepare_v2(handle, cursor, Int32(clamping: end - cursor), &compiled, &tail)
+                guard rc == SQLITE_OK else {
+                    let rest = String(decoding: UnsafeRawBufferPointer(start: cursor, count: end - cursor), as: UTF8.self)
+                    throw prepareError(rc, sql: rest)
+                }
+                let next = tail ?? end
+                if let compiled {
+                    let statement = Statement(database: self, handle: compiled)
+                    while try statement.step() {}
+                }
+                // Whitespace and comments compile to no statement; stop if SQLite made no progress.
+                guard next > cursor else { break }
+                cursor = next
+            }
+        }
+    }
+
+    /// Compiles exactly one SQL statement for repeated use.
+    ///
+    /// Trailing text after the first statement is rejected rather than ignored, since SQLite would
+    /// otherwise silently drop it.
+    public func prepare(_ sql: String) throws -> Statement {
+        var sql = sql
+        return try sql.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress, utf8.count > 0 else { throw SQLiteError.emptyStatement(sql: "") }
+            let start = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+            let end = start + utf8.count
+            let text = String(decoding: utf8, as: UTF8.self)
+            var compiled: OpaquePointer?
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v2(handle, start, Int32(clamping: utf8.count), &compiled, &tail)
+            guard rc == SQLITE_OK else { throw prepareError(rc, sql: text) }
+            guard let compiled else { throw SQLiteError.emptyStatement(sql: text) }
+            let statement = Statement(database: self, handle: compiled)
+            if let tail, tail < end {
+                var extra: OpaquePointer?
+                let extraRC = sqlite3_prepare_v2(handle, tail, Int32(clamping: end - tail), &extra, nil)
+                sqlite3_finalize(extra)
+                guard extraRC == SQLITE_OK else { throw prepareError(extraRC, sql: text) }
+                if extra != nil { throw SQLiteError.multipleStatements(sql: text) }
+            }
+            return statement
+        }
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back if `body` or the commit throws.
+    ///
+    /// IMMEDIATE takes the write lock up front, so a busy database fails (after the busy timeout)
+    /// at BEGIN instead of half way through the body. Transactions do not nest.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        let result: T
+        do {
+            result = try body()
+            try execute("COMMIT")
+        } catch {
+            rollbackAfterFailure()
+            throw error
+        }
+        return result
+    }
+
+    /// Some errors (SQLITE_FULL, SQLITE_IOERR, ...) make SQLite roll back by itself, and a second
+    /// ROLLBACK would then fail; the caller wants the original error, not that one.
+    private func rollbackAfterFailure() {
+        guard sqlite3_get_autocommit(handle) == 0 else { return }
+        sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+    }
+
+    /// `PRAGMA user_version`: an integer SQLite stores in the file header and never uses itself,
+    /// meant for the application's schema version.
+    public var userVersion: Int32 {
+        get throws {
+            let statement = try prepare("PRAGMA user_version")
+            guard try statement.step() else { return 0 }
+            return Int32(truncatingIfNeeded: statement.int64(at: 0))
+        }
+    }
+
+    public func setUserVersion(_ version: Int32) throws {
+        // PRAGMA arguments cannot be bound parameters; an Int32 literal is safe to splice in.
+        try execute("PRAGMA user_version = \(version)")
+    }
+
+    /// The current journal mode as SQLite names it ("wal", "delete", "memory", ...).
+    public var journalMode: String {
+        get throws {
+            let statement = try prepare("PRAGMA journal_mode")
+            guard try statement.step() else { return "" }
+            return statement.text(at: 0)
+        }
+    }
+
+    /// Rowid of the most recent successful INSERT on this connection (0 if none).
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE on this connection.
+    public var changes: Int { Int(sqlite3_changes64(handle)) }
+
+    /// Writes a consistent, compacted copy of the whole database to a new file at `path`.
+    ///
+    /// Uses `VACUUM INTO`, which reads inside one transaction (so concurrent writers cannot tear the
+    /// copy) and produces a single self-contained file with no `-wal` companion, ready to be put into an
+    /// archive. The destination must not exist yet; SQLite refuses to overwrite it. Not allowed inside
+    /// `transaction`.
+    public func vacuumInto(_ path: String) throws {
+        let sql = "VACUUM INTO ?"
+        let statement = try prepare(sql)
+        try statement.bind(path, at: 1)
+        do {
+            try statement.execute()
+        } catch let SQLiteError.stepFailed(_, code, extended, message) {
+            throw SQLiteError.snapshotFailed(
+                destination: path, sql: sql, code: code, extendedCode: extended, message: message)
+        }
+    }
+
+    func prepareError(_ rc: Int32, sql: String) -> SQLiteError {
+        .prepareFailed(sql: sql, code: rc & 0xff, extendedCode: sqlite3_extended_errcode(handle),
+                       message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    /// The message must be read before any other call on the connection overwrites it.
+    func lastErrorMessage() -> String { String(cString: sqlite3_errmsg(handle)) }
+}

@@ -30,8 +30,8 @@ struct NormalizeCommand: ParsableCommand {
                 stage.process(line.bytes, padded: true, provenance: Provenance(source: source, line: line.number),
                               records: &records, rejects: &rejects)
                 try io.report(&rejects)
-                for record in records {
-                    record.write(to: &output)
+                for i in records.indices {
+                    records[i].write(to: &output)
                     output.newline()
                 }
                 records.removeAll(keepingCapacity: true)
