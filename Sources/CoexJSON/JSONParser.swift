@@ -223,10 +223,20 @@ public struct JSONValue {
         return Self.equal(bytes, other)
     }
 
+    /// Keys are short: a byte loop beats a call to memcmp.
+    @inlinable static func sameBytes(_ a: UnsafeRawPointer?, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        guard let a else { return count == 0 }
+        var i = 0
+        while i < count {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     @inlinable static func equal(_ bytes: UnsafeRawBufferPointer, _ other: StaticString) -> Bool {
         guard bytes.count == other.utf8CodeUnitCount else { return false }
-        if bytes.isEmpty { return true }
-        return memcmp(bytes.baseAddress!, other.utf8Start, bytes.count) == 0
+        return sameBytes(bytes.baseAddress, other.utf8Start, bytes.count)
     }
 
     /// The member named `key` of an object (the first, if repeated), else nil.
@@ -238,7 +248,7 @@ public struct JSONValue {
         let keyLength = key.utf8CodeUnitCount
         while i < end {
             let k = Self.stringAt(tape, strings, i)
-            if k.count == keyLength && (keyLength == 0 || memcmp(k.baseAddress!, key.utf8Start, keyLength) == 0) {
+            if k.count == keyLength && Self.sameBytes(k.baseAddress, key.utf8Start, keyLength) {
                 return JSONValue(tape: tape, strings: strings, index: i + 1)
             }
             i = Self.after(tape, i + 1)

@@ -52,7 +52,8 @@ public struct JSONWriter {
         separate()
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
@@ -159,10 +160,17 @@ public struct JSONWriter {
     /// as it is, which is valid JSON and keeps the bytes exact.
     @usableFromInline mutating func appendQuoted(_ value: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
+        let count = value.count
         var runStart = 0
         var i = 0
-        let count = value.count
         while i < count {
+            // Eight bytes at a time while none needs escaping (the usual case).
+            while i + 8 <= count {
+                let word = value.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if Self.needsEscape(word) { break }
+                i += 8
+            }
+            if i >= count { break }
             let byte = value[i]
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
                 i += 1
@@ -171,19 +179,7 @@ public struct JSONWriter {
             if runStart < i {
                 bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[runStart..<i]))
             }
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: bytes.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            default:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                          hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            }
+            appendEscape(byte)
             i += 1
             runStart = i
         }
@@ -191,5 +187,60 @@ public struct JSONWriter {
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: value[runStart..<count]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any byte of `word` is below 0x20, a quote or a backslash.
+    @inlinable static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let control = (word &- ones &* 0x20) & ~word & highs != 0
+        return control || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C))
+    }
+
+    @usableFromInline mutating func appendEscape(_ byte: UInt8) {
+        bytes.append(0x5C)
+        switch byte {
+        case UInt8(ascii: "\""): bytes.append(0x22)
+        case UInt8(ascii: "\\"): bytes.append(0x5C)
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            bytes.append(UInt8(ascii: "u"))
+            bytes.append(UInt8(ascii: "0"))
+            bytes.append(UInt8(ascii: "0"))
+            bytes.append(hex.utf8Start[Int(byte >> 4)])
+            bytes.append(hex.utf8Start[Int(byte & 0xF)])
+        }
+    }
+
+    // Members with optional values: absent values write nothing.
+
+    public mutating func member(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
+    public mutating func member(_ name: StaticString, _ value: Int?) {
+        guard let value else { return }
+        key(name)
+        int(Int64(value))
+    }
+
+    public mutating func member(_ name: StaticString, _ value: Int64?) {
+        guard let value else { return }
+        key(name)
+        int(value)
+    }
+
+    public mutating func rawMember(_ name: StaticString, _ json: [UInt8]?) {
+        guard let json else { return }
+        key(name)
+        raw(json)
     }
 }

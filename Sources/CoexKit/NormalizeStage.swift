@@ -49,8 +49,24 @@ public struct NormalizeStage {
             normalizer.counts.badRecords = before
             return
         }
+        // Normalizing checks every record as it goes; the full validation walk,
+        // which finds paths and reasons, is needed only when something was bad.
+        let start = records.count
+        let badBefore = normalizer.counts.badRecords
+        if let reason = WebhookValidator.checkEnvelope(root) {
+            counts.rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, raw: Array(bytes)))
+            return
+        }
+        normalizer.normalize(root, provenance: provenance, into: &records)
+        guard normalizer.counts.badRecords != badBefore else {
+            counts.normalized += 1
+            return
+        }
+        normalizer.counts.badRecords = badBefore
         switch WebhookValidator.check(root) {
         case .rejected(let reason, let path):
+            records.removeSubrange(start...)
             counts.rejected += 1
             rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, path: path, raw: Array(bytes)))
         case .valid(let dropped):
@@ -60,9 +76,6 @@ public struct NormalizeStage {
                 rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
                                       raw: Array(bytes)))
             }
-            let before = normalizer.counts.badRecords
-            normalizer.normalize(root, provenance: provenance, into: &records)
-            normalizer.counts.badRecords = before
         }
     }
 }

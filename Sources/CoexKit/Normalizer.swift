@@ -409,6 +409,18 @@ struct ChangeContext {
     func remainder(
         _ object: JSONValue, excluding: [StaticString], dynamic: String? = nil, dropHistoryStatus: Bool = false
     ) -> RawJSON? {
+        // Most objects have nothing left over: find out before allocating.
+        func kept(_ member: JSONValue.Member) -> Bool {
+            for key in excluding where member.keyEquals(key) { return false }
+            if let dynamic, member.keyBytes.elementsEqual(dynamic.utf8) { return false }
+            if dropHistoryStatus && member.keyEquals("history_context") && member.value.count == 1
+                && member.value["status"] != nil
+            {
+                return false
+            }
+            return true
+        }
+        guard object.members.contains(where: kept) else { return nil }
         var w = JSONWriter(capacity: 128)
         var any = false
         members: for member in object.members {

@@ -170,10 +170,13 @@ public enum WebhookRules {
             if let reason = optionalString(message, key, what: "message") { return reason }
         }
         let type = message["type"]!.string!
-        if knownMessageTypes.contains(type), let content = message[dynamicKey: type], !content.isNull,
-            !content.isObject
-        {
-            return "message \"\(type)\" must be an object, not \(content.kind.name)"
+        if knownMessageTypes.contains(type), let content = message[dynamicKey: type], !content.isNull {
+            // A contacts message carries an array of cards; every other known type an object.
+            if type == "contacts" {
+                if !content.isArray { return "message \"contacts\" must be an array, not \(content.kind.name)" }
+            } else if !content.isObject {
+                return "message \"\(type)\" must be an object, not \(content.kind.name)"
+            }
         }
         if type == "edit" || type == "revoke" {
             guard let change = message[dynamicKey: type], change.isObject else {

@@ -18,17 +18,22 @@ public enum Verdict: Sendable, Equatable {
 /// Checks that a body is a well-formed webhook: the envelope (`object`, `entry`,
 /// `changes`) and, for the fields coex processes, every record in them.
 public enum WebhookValidator {
-    public static func check(_ root: JSONValue) -> Verdict {
-        guard root.isObject else { return .rejected(reason: "body must be a JSON object, not \(root.kind.name)", path: nil) }
-        guard let object = root["object"] else {
-            return .rejected(reason: "body has no \"object\"", path: nil)
-        }
+    /// The checks on the body itself, before any entry: nil when they pass.
+    public static func checkEnvelope(_ root: JSONValue) -> String? {
+        guard root.isObject else { return "body must be a JSON object, not \(root.kind.name)" }
+        guard let object = root["object"] else { return "body has no \"object\"" }
         guard object.stringEquals("whatsapp_business_account") else {
-            return .rejected(reason: "\"object\" must be \"whatsapp_business_account\", not \(object.jsonString)", path: nil)
+            return "\"object\" must be \"whatsapp_business_account\", not \(object.jsonString)"
         }
         guard let entries = root["entry"], entries.isArray else {
-            return .rejected(reason: "body has no array \"entry\" (\(WebhookRules.describe(root["entry"])))", path: nil)
+            return "body has no array \"entry\" (\(WebhookRules.describe(root["entry"])))"
         }
+        return nil
+    }
+
+    public static func check(_ root: JSONValue) -> Verdict {
+        if let reason = checkEnvelope(root) { return .rejected(reason: reason, path: nil) }
+        let entries = root["entry"]!
         var walk = Walk()
         for (e, entry) in entries.elements.enumerated() {
             if let reason = WebhookRules.checkEntry(entry) {
