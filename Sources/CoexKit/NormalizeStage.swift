@@ -11,6 +11,15 @@ public struct NormalizeStageCounts: Sendable, Equatable {
     /// Bad records of raw (unvalidated) lines, rejected here.
     public var rejectedRecords = 0
     public init() {}
+
+    public mutating func add(_ other: Self) {
+        lines += other.lines
+        normalized += other.normalized
+        rejected += other.rejected
+        blank += other.blank
+        droppedUpstream += other.droppedUpstream
+        rejectedRecords += other.rejectedRecords
+    }
 }
 
 /// coex-normalize, one line at a time. Takes coex-validate's envelopes, or raw

@@ -21,6 +21,14 @@ public struct NormalizeCounts: Sendable, Equatable {
 
     public init() {}
 
+    public mutating func add(_ other: Self) {
+        for i in byKind.indices { byKind[i] += other.byKind[i] }
+        skippedFields.merge(other.skippedFields, uniquingKeysWith: +)
+        skippedItems.merge(other.skippedItems, uniquingKeysWith: +)
+        unknownTypes.merge(other.unknownTypes, uniquingKeysWith: +)
+        badRecords += other.badRecords
+    }
+
     public var recordTotal: Int { byKind.reduce(0, +) }
 }
 

@@ -8,6 +8,14 @@ public struct ValidateCounts: Sendable, Equatable {
     /// Bad records dropped from lines that passed.
     public var rejectedRecords = 0
     public init() {}
+
+    public mutating func add(_ other: Self) {
+        lines += other.lines
+        valid += other.valid
+        rejected += other.rejected
+        blank += other.blank
+        rejectedRecords += other.rejectedRecords
+    }
 }
 
 /// coex-validate, one line at a time: a valid line becomes an envelope, a bad

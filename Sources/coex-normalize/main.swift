@@ -20,34 +20,28 @@ struct NormalizeCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
+    @Option(help: "Worker threads (default: one per core). Output order never depends on it.")
+    var threads: Int = defaultWorkerCount()
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
+    }
+
     func run() throws {
         try runStage(NormalizeStage.name, input: input) { io throws(IOError) in
-            var stage = NormalizeStage()
-            var records: [Record] = []
-            var rejects: [Reject] = []
-            var output = JSONWriter(capacity: 1 << 20)
-            try io.forEachLine(input.inputs) { line, source throws(IOError) in
-                stage.process(line.bytes, padded: true, provenance: Provenance(source: source, line: line.number),
-                              records: &records, rejects: &rejects)
-                try io.report(&rejects)
-                for i in records.indices {
-                    records[i].write(to: &output)
-                    output.newline()
-                }
-                records.removeAll(keepingCapacity: true)
-                if output.bytes.count >= 1 << 20 {
-                    try io.output.write(output.bytes)
-                    output.reset()
-                }
+            let workers = (0..<threads).map { _ in NormalizeWorker() }
+            try io.forEachLineInParallel(input.inputs, workers: workers)
+            var counts = NormalizeStageCounts()
+            var normalizer = NormalizeCounts()
+            for worker in workers {
+                counts.add(worker.stage.counts)
+                normalizer.add(worker.stage.normalizer.counts)
             }
-            try io.output.write(output.bytes)
-            io.note(summary(stage))
+            io.note(summary(counts, normalizer))
         }
     }
 
-    func summary(_ stage: NormalizeStage) -> String {
-        let c = stage.counts
-        let n = stage.normalizer.counts
+    func summary(_ c: NormalizeStageCounts, _ n: NormalizeCounts) -> String {
         var text = "\(c.lines) lines read: \(c.normalized) normalized, \(c.rejected) rejected, \(c.blank) blank"
         let kinds = Dictionary(uniqueKeysWithValues: n.records.map { ($0.key.rawValue, $0.value) })
         text += "; \(n.recordTotal) records out"
@@ -58,5 +52,28 @@ struct NormalizeCommand: ParsableCommand {
         if c.droppedUpstream > 0 { text += "; \(c.droppedUpstream) bad records dropped by coex-validate" }
         if c.rejectedRecords > 0 { text += "; \(c.rejectedRecords) bad records rejected" }
         return text
+    }
+}
+
+/// One thread's share: normalizes lines into its own buffer of NDJSON records.
+final class NormalizeWorker: LineWorker {
+    var stage = NormalizeStage()
+    var records: [Record] = []
+    var rejects: [Reject] = []
+    var output = JSONWriter(capacity: 1 << 20)
+
+    func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
+        stage.process(bytes, padded: true, provenance: provenance, records: &records, rejects: &rejects)
+        for i in records.indices {
+            records[i].write(to: &output)
+            output.newline()
+        }
+        records.removeAll(keepingCapacity: true)
+    }
+
+    func drain(into io: StageIO) throws(IOError) {
+        try io.report(&rejects)
+        try io.output.write(output.bytes)
+        output.reset()
     }
 }

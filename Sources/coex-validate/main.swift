@@ -20,25 +20,39 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
+    @Option(help: "Worker threads (default: one per core). Output order never depends on it.")
+    var threads: Int = defaultWorkerCount()
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
+    }
+
     func run() throws {
         try runStage(ValidateStage.name, input: input) { io throws(IOError) in
-            var stage = ValidateStage()
-            var output = JSONWriter(capacity: 1 << 20)
-            var rejects: [Reject] = []
-            try io.forEachLine(input.inputs) { line, source throws(IOError) in
-                stage.process(line.bytes, padded: true, provenance: Provenance(source: source, line: line.number),
-                              output: &output, rejects: &rejects)
-                try io.report(&rejects)
-                if output.bytes.count >= 1 << 20 {
-                    try io.output.write(output.bytes)
-                    output.reset()
-                }
-            }
-            try io.output.write(output.bytes)
-            let c = stage.counts
+            let workers = (0..<threads).map { _ in ValidateWorker() }
+            try io.forEachLineInParallel(input.inputs, workers: workers)
+            var c = ValidateCounts()
+            for worker in workers { c.add(worker.stage.counts) }
             var summary = "\(c.lines) lines read: \(c.valid) valid, \(c.rejected) rejected, \(c.blank) blank"
             if c.rejectedRecords > 0 { summary += "; \(c.rejectedRecords) bad records rejected from valid lines" }
             io.note(summary)
         }
+    }
+}
+
+/// One thread's share: checks lines and collects their envelopes.
+final class ValidateWorker: LineWorker {
+    var stage = ValidateStage()
+    var rejects: [Reject] = []
+    var output = JSONWriter(capacity: 1 << 20)
+
+    func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
+        stage.process(bytes, padded: true, provenance: provenance, output: &output, rejects: &rejects)
+    }
+
+    func drain(into io: StageIO) throws(IOError) {
+        try io.report(&rejects)
+        try io.output.write(output.bytes)
+        output.reset()
     }
 }
