@@ -51,7 +51,7 @@ extension StageIO {
     /// input) shared among `workers` running at the same time. Memory stays at
     /// one batch plus what the workers produce from it.
     public func forEachLineInParallel<W: LineWorker>(
-        _ inputs: [String], workers: [W], batchBytes: Int = 8 << 20
+        _ inputs: [String], workers: [W], batchBytes: Int = 2 << 20
     ) throws(IOError) {
         if workers.count == 1 {
             let worker = workers[0]

@@ -63,6 +63,8 @@ public final class StageIO {
             do {
                 while let line = try reader.next() {
                     try body(line, path)
+                    // One huge history chunk must not keep its buffer for the rest of the run.
+                    reader.shrinkIfLarge()
                 }
             } catch .brokenPipe {
                 throw .brokenPipe

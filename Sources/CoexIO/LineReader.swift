@@ -22,7 +22,7 @@ public struct Line {
 /// Splits a byte source into lines, reading large blocks and never holding more
 /// than the longest line plus one block.
 public final class LineReader {
-    public static let blockSize = 4 << 20
+    public static let blockSize = 1 << 20
 
     private let source: ByteSource
     public var name: String { source.name }
