@@ -8,11 +8,13 @@ let package = Package(
         .library(name: "CoexKit", targets: ["CoexKit"]),
         .executable(name: "coex-validate", targets: ["coex-validate"]),
         .executable(name: "coex-normalize", targets: ["coex-normalize"]),
+        .executable(name: "coex-dedupe", targets: ["coex-dedupe"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian packages, each wrapped by one Swift type.
@@ -27,7 +29,10 @@ let package = Package(
         // JSON reading (simdjson) and writing; the only code that sees the shim.
         .target(name: "CoexJSON", dependencies: ["CSimdJSON"]),
         // The model and every transform: plain values in, plain values out, no I/O.
-        .target(name: "CoexKit", dependencies: ["CoexJSON"]),
+        .target(
+            name: "CoexKit",
+            dependencies: ["CoexJSON", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Byte streams: files, stdin, zstd, buffered stdout.
         .target(name: "CoexIO", dependencies: ["CZstd", "CoexJSON"]),
         // SQLite databases (system libsqlite3): Database and Statement own their handles.
@@ -47,6 +52,7 @@ let package = Package(
 
         .executableTarget(name: "coex-validate", dependencies: ["CoexCLI"]),
         .executableTarget(name: "coex-normalize", dependencies: ["CoexCLI"]),
+        .executableTarget(name: "coex-dedupe", dependencies: ["CoexCLI"]),
         .executableTarget(
             name: "coex-gen",
             dependencies: [

@@ -108,6 +108,9 @@ public struct Record: Sendable, Hashable {
     /// Unknown webhook field or record type name, for the skipped counts.
     public var source: String
     public var line: Int
+    /// Position of the record's first sighting in the input of coex-dedupe: the
+    /// tiebreak for equal times of live messages (arrival order).
+    public var arrival: Int?
 
     public init(kind: RecordKind, wabaID: String, provenance: Provenance) {
         self.kind = kind
@@ -121,7 +124,9 @@ public struct Record: Sendable, Hashable {
 
 extension Record {
     /// Appends the record as one JSON object (no newline), members in a fixed order.
-    public func write(to w: inout JSONWriter) {
+    /// Without provenance (source, line, arrival) it is the record's content alone:
+    /// what two deliveries of the same fact have in common.
+    public func write(to w: inout JSONWriter, includeProvenance: Bool = true) {
         w.beginObject()
         w.key("kind"); w.string(kind.rawValue)
         w.key("waba_id"); w.string(wabaID)
@@ -169,8 +174,11 @@ extension Record {
         w.member("details", details)
         w.member("previous_user_id", previousUserID)
         w.member("group_id", groupID)
-        w.key("source"); w.string(source)
-        w.key("line"); w.int(line)
+        if includeProvenance {
+            w.key("source"); w.string(source)
+            w.key("line"); w.int(line)
+            w.member("arrival", arrival)
+        }
         w.endObject()
     }
 
@@ -208,70 +216,89 @@ extension Record {
         guard let source = v["source"]?.string else { throw .missing("source") }
         guard let line = v["line"]?.int64 else { throw .missing("line") }
         self.init(kind: kind, wabaID: waba, provenance: Provenance(source: source, line: Int(line)))
-
-        func s(_ key: StaticString) throws(RecordDecodingError) -> String? {
-            guard let value = v[key], !value.isNull else { return nil }
-            guard let string = value.string else { throw .wrongType("\(key)", expected: "a string") }
-            return string
+        // One pass over the members: a lookup per field would scan the object fifty times.
+        for m in v.members {
+            switch MemberName(m.keyBytes) {
+            case "phone_number_id": phoneNumberID = try Self.string(m, "phone_number_id")
+            case "display_phone_number": displayPhoneNumber = try Self.string(m, "display_phone_number")
+            case "wamid": wamid = try Self.string(m, "wamid")
+            case "original_message_id": originalMessageID = try Self.string(m, "original_message_id")
+            case "contact_wa_id": contactWaID = try Self.string(m, "contact_wa_id")
+            case "contact_user_id": contactUserID = try Self.string(m, "contact_user_id")
+            case "username": username = try Self.string(m, "username")
+            case "country_code": countryCode = try Self.string(m, "country_code")
+            case "direction":
+                if let d = try Self.string(m, "direction") {
+                    guard let parsed = Direction(rawValue: d) else { throw .wrongType("direction", expected: "inbound or outbound") }
+                    direction = parsed
+                }
+            case "origin":
+                if let o = try Self.string(m, "origin") {
+                    guard let parsed = Origin(rawValue: o) else { throw .wrongType("origin", expected: "history, live or echo") }
+                    origin = parsed
+                }
+            case "timestamp": timestamp = try Self.int(m, "timestamp").map(Int64.init)
+            case "type": type = try Self.string(m, "type")
+            case "body": body = try Self.string(m, "body")
+            case "status": status = try Self.string(m, "status")
+            case "reply_to": replyTo = try Self.string(m, "reply_to")
+            case "phase": phase = try Self.int(m, "phase")
+            case "chunk_order": chunkOrder = try Self.int(m, "chunk_order")
+            case "thread_index": threadIndex = try Self.int(m, "thread_index")
+            case "message_index": messageIndex = try Self.int(m, "message_index")
+            case "history_asset": historyAsset = m.value.bool ?? false
+            case "content": content = m.value.isNull ? nil : RawJSON(m.value)
+            case "extra": extra = m.value.isNull ? nil : RawJSON(m.value)
+            case "errors": errors = m.value.isNull ? nil : RawJSON(m.value)
+            case "recipient_id": recipientID = try Self.string(m, "recipient_id")
+            case "recipient_user_id": recipientUserID = try Self.string(m, "recipient_user_id")
+            case "action": action = try Self.string(m, "action")
+            case "full_name": fullName = try Self.string(m, "full_name")
+            case "first_name": firstName = try Self.string(m, "first_name")
+            case "profile_name": profileName = try Self.string(m, "profile_name")
+            case "event": event = try Self.string(m, "event")
+            case "reason": reason = try Self.string(m, "reason")
+            case "initiated_by": initiatedBy = try Self.string(m, "initiated_by")
+            case "owner_business_id": ownerBusinessID = try Self.string(m, "owner_business_id")
+            case "entry_id": entryID = try Self.string(m, "entry_id")
+            case "phone_number": phoneNumber = try Self.string(m, "phone_number")
+            case "progress": progress = try Self.int(m, "progress")
+            case "threads": threadCount = try Self.int(m, "threads")
+            case "messages": messageCount = try Self.int(m, "messages")
+            case "code": code = try Self.int(m, "code").map(Int64.init)
+            case "title": title = try Self.string(m, "title")
+            case "message": message = try Self.string(m, "message")
+            case "details": details = try Self.string(m, "details")
+            case "previous_user_id": previousUserID = try Self.string(m, "previous_user_id")
+            case "group_id": groupID = try Self.string(m, "group_id")
+            case "arrival": arrival = try Self.int(m, "arrival")
+            default: break
+            }
         }
-        func i(_ key: StaticString) throws(RecordDecodingError) -> Int? {
-            guard let value = v[key], !value.isNull else { return nil }
-            guard let n = value.int64 else { throw .wrongType("\(key)", expected: "an integer") }
-            return Int(n)
-        }
-        func r(_ key: StaticString) -> RawJSON? {
-            guard let value = v[key], !value.isNull else { return nil }
-            return RawJSON(value)
-        }
-        phoneNumberID = try s("phone_number_id")
-        displayPhoneNumber = try s("display_phone_number")
-        wamid = try s("wamid")
-        originalMessageID = try s("original_message_id")
-        contactWaID = try s("contact_wa_id")
-        contactUserID = try s("contact_user_id")
-        username = try s("username")
-        countryCode = try s("country_code")
-        if let d = try s("direction") {
-            guard let parsed = Direction(rawValue: d) else { throw .wrongType("direction", expected: "inbound or outbound") }
-            direction = parsed
-        }
-        if let o = try s("origin") {
-            guard let parsed = Origin(rawValue: o) else { throw .wrongType("origin", expected: "history, live or echo") }
-            origin = parsed
-        }
-        if let t = try i("timestamp") { timestamp = Int64(t) }
-        type = try s("type")
-        body = try s("body")
-        status = try s("status")
-        replyTo = try s("reply_to")
-        phase = try i("phase")
-        chunkOrder = try i("chunk_order")
-        threadIndex = try i("thread_index")
-        messageIndex = try i("message_index")
-        historyAsset = v["history_asset"]?.bool ?? false
-        content = r("content")
-        extra = r("extra")
-        errors = r("errors")
-        recipientID = try s("recipient_id")
-        recipientUserID = try s("recipient_user_id")
-        action = try s("action")
-        fullName = try s("full_name")
-        firstName = try s("first_name")
-        profileName = try s("profile_name")
-        event = try s("event")
-        reason = try s("reason")
-        initiatedBy = try s("initiated_by")
-        ownerBusinessID = try s("owner_business_id")
-        entryID = try s("entry_id")
-        phoneNumber = try s("phone_number")
-        progress = try i("progress")
-        threadCount = try i("threads")
-        messageCount = try i("messages")
-        if let c = try i("code") { code = Int64(c) }
-        title = try s("title")
-        message = try s("message")
-        details = try s("details")
-        previousUserID = try s("previous_user_id")
-        groupID = try s("group_id")
     }
+
+    static func string(_ m: JSONValue.Member, _ key: StaticString) throws(RecordDecodingError) -> String? {
+        if m.value.isNull { return nil }
+        guard let string = m.value.string else { throw .wrongType("\(key)", expected: "a string") }
+        return string
+    }
+
+    static func int(_ m: JSONValue.Member, _ key: StaticString) throws(RecordDecodingError) -> Int? {
+        if m.value.isNull { return nil }
+        guard let n = m.value.int64 else { throw .wrongType("\(key)", expected: "an integer") }
+        return Int(n)
+    }
+}
+
+/// A member name matched against string literals without building a String.
+struct MemberName: Equatable {
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    static func ~= (pattern: StaticString, value: MemberName) -> Bool {
+        guard pattern.utf8CodeUnitCount == value.bytes.count else { return false }
+        return value.bytes.elementsEqual(UnsafeRawBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount))
+    }
+
+    static func == (a: MemberName, b: MemberName) -> Bool { a.bytes.elementsEqual(b.bytes) }
 }

@@ -1,0 +1,20 @@
+import CoexIO
+import Foundation
+
+/// A private temporary directory for spill files, removed when done.
+public final class SpillDirectory {
+    public let path: String
+
+    public init(in parent: String, prefix: String) throws(IOError) {
+        var template = Array("\(parent)/\(prefix).XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else {
+            throw .cannotOpen(path: parent, reason: "cannot create a temporary directory: \(String(cString: strerror(errno)))")
+        }
+        path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+    }
+
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}

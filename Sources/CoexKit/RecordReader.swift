@@ -1,0 +1,44 @@
+import CoexJSON
+
+/// Reads normalized records, one per line, for the stages after coex-normalize.
+public struct RecordReader {
+    public let stage: String
+    public private(set) var lines = 0
+    public private(set) var blank = 0
+    public private(set) var rejected = 0
+    private let parser = JSONParser()
+
+    public init(stage: String) { self.stage = stage }
+
+    /// The record of a line, or nil (a blank line, or a reject appended to `rejects`).
+    public mutating func read(
+        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]
+    ) -> Record? {
+        lines += 1
+        if isBlank(bytes) {
+            blank += 1
+            return nil
+        }
+        do {
+            let value = try parser.parse(bytes, padded: padded)
+            return try Record(json: value)
+        } catch let error as JSONParseError {
+            rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: stage, reason: error.description, raw: Array(bytes)))
+        } catch let error as RecordDecodingError {
+            rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: stage,
+                                  reason: "not a coex record: \(error.description)", raw: Array(bytes)))
+        } catch {
+            rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: stage, reason: "\(error)", raw: Array(bytes)))
+        }
+        return nil
+    }
+
+    public mutating func add(_ other: RecordReader) {
+        lines += other.lines
+        blank += other.blank
+        rejected += other.rejected
+    }
+}
