@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "coex-validate", targets: ["coex-validate"]),
         .executable(name: "coex-normalize", targets: ["coex-normalize"]),
         .executable(name: "coex-dedupe", targets: ["coex-dedupe"]),
+        .executable(name: "coex-order", targets: ["coex-order"]),
+        .executable(name: "coex-apply", targets: ["coex-apply"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
     ],
     dependencies: [
@@ -53,6 +55,8 @@ let package = Package(
         .executableTarget(name: "coex-validate", dependencies: ["CoexCLI"]),
         .executableTarget(name: "coex-normalize", dependencies: ["CoexCLI"]),
         .executableTarget(name: "coex-dedupe", dependencies: ["CoexCLI"]),
+        .executableTarget(name: "coex-order", dependencies: ["CoexCLI"]),
+        .executableTarget(name: "coex-apply", dependencies: ["CoexCLI"]),
         .executableTarget(
             name: "coex-gen",
             dependencies: [

@@ -180,7 +180,7 @@ public struct Deduplicator {
         return x == y
     }
 
-    static func size(_ r: Record) -> Int {
+    public static func size(_ r: Record) -> Int {
         var n = 400
         for s in [r.wamid, r.body, r.contactWaID, r.contactUserID, r.type, r.source] { n += s?.utf8.count ?? 0 }
         for raw in [r.content, r.extra, r.errors] { n += raw?.bytes.count ?? 0 }

@@ -13,6 +13,8 @@ public enum RecordKind: String, Sendable, CaseIterable {
     case syncError = "sync_error"
     case error
     case userIDChange = "user_id_change"
+    /// One version of an edited message (coex-apply): the original is version 0.
+    case messageVersion = "message_version"
 }
 
 extension RecordKind {
@@ -28,6 +30,7 @@ extension RecordKind {
         case .syncError: 7
         case .error: 8
         case .userIDChange: 9
+        case .messageVersion: 10
         }
     }
 }
@@ -111,6 +114,18 @@ public struct Record: Sendable, Hashable {
     /// Position of the record's first sighting in the input of coex-dedupe: the
     /// tiebreak for equal times of live messages (arrival order).
     public var arrival: Int?
+    /// Message: tiebreak such that ORDER BY timestamp, seq is the chat order (coex-order).
+    public var seq: Int?
+    /// Message: distinct edits applied (coex-apply).
+    public var editCount: Int?
+    /// Message: revoked, and the earliest revoke's time (coex-apply).
+    public var revoked = false
+    public var revokedAt: Int64?
+    /// message_version: 0 for the original, then 1, 2... in edit order; the edit's own wamid.
+    public var version: Int?
+    public var editWamid: String?
+    /// Edit or revoke whose original message has not arrived (coex-apply).
+    public var pending = false
 
     public init(kind: RecordKind, wabaID: String, provenance: Provenance) {
         self.kind = kind
@@ -174,10 +189,17 @@ extension Record {
         w.member("details", details)
         w.member("previous_user_id", previousUserID)
         w.member("group_id", groupID)
+        w.member("edit_count", editCount)
+        if revoked { w.key("revoked"); w.bool(true) }
+        w.member("revoked_at", revokedAt)
+        w.member("version", version)
+        w.member("edit_wamid", editWamid)
+        if pending { w.key("pending"); w.bool(true) }
         if includeProvenance {
             w.key("source"); w.string(source)
             w.key("line"); w.int(line)
             w.member("arrival", arrival)
+            w.member("seq", seq)
         }
         w.endObject()
     }
@@ -272,6 +294,13 @@ extension Record {
             case "previous_user_id": previousUserID = try Self.string(m, "previous_user_id")
             case "group_id": groupID = try Self.string(m, "group_id")
             case "arrival": arrival = try Self.int(m, "arrival")
+            case "seq": seq = try Self.int(m, "seq")
+            case "edit_count": editCount = try Self.int(m, "edit_count")
+            case "revoked": revoked = m.value.bool ?? false
+            case "revoked_at": revokedAt = try Self.int(m, "revoked_at").map(Int64.init)
+            case "version": version = try Self.int(m, "version")
+            case "edit_wamid": editWamid = try Self.string(m, "edit_wamid")
+            case "pending": pending = m.value.bool ?? false
             default: break
             }
         }
