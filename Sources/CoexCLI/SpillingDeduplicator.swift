@@ -14,51 +14,59 @@ public final class SpillingDeduplicator {
     private var spill: SpillDirectory?
     private var partitions: [OutputSink] = []
     private var nextArrival = 0
-    private var writer = JSONWriter(capacity: 4096)
+    private var line: [UInt8] = []
     public private(set) var counts = DedupeCounts()
-    public private(set) var spilled = false
+    public var spilled: Bool { spill != nil }
 
     public init(budget: Int, temporaryDirectory: String) {
         self.budget = budget
         self.temporaryDirectory = temporaryDirectory
     }
 
-    public func process(_ record: Record, into out: inout [Record]) throws(IOError) {
-        var record = record
-        record.arrival = nextArrival
+    public func process(
+        _ bytes: UnsafeRawBufferPointer, key: DedupeKey, hasArrival: Bool, into out: inout [UInt8]
+    ) throws(IOError) {
+        let arrival = nextArrival
         nextArrival += 1
         if spill == nil {
-            dedupe.process(record, into: &out)
+            dedupe.process(bytes, key: key, hasArrival: hasArrival, arrival: arrival, into: &out)
             if dedupe.approximateBytes > budget { try startSpilling() }
         } else {
             counts.recordsIn += 1
-            try route(record)
+            line.removeAll(keepingCapacity: true)
+            Deduplicator.append(bytes, arrival: hasArrival ? nil : arrival, to: &line)
+            line.append(0x0A)
+            try partition(key.digest).write(line)
         }
     }
 
-    public func finish(into out: inout [Record], emit: ([Record]) throws(IOError) -> Void) throws(IOError) {
+    /// Writes the held records (and, after a spill, every partition's result) through `emit`.
+    public func finish(_ emit: ([UInt8]) throws(IOError) -> Void) throws(IOError) {
+        var out: [UInt8] = []
         guard let spill else {
             dedupe.finish(into: &out)
             counts.add(dedupe.counts)
+            try emit(out)
             return
         }
         for sink in partitions { try sink.flush() }
         partitions.removeAll()
-        // Records routed to partitions were counted in when routed; each partition
-        // counts what it lets out, drops and merges.
+        let parser = JSONParser()
+        var scratch = JSONWriter(capacity: 1024)
         for index in 0..<Self.partitionCount {
             var part = Deduplicator()
-            var reader = RecordReader(stage: "coex-dedupe")
-            var rejects: [Reject] = []
             let lines = LineReader(source: try FileSource(path: spill.file("part-\(index)")))
             while let line = try lines.next() {
                 if line.bytes.first == UInt8(ascii: "#") {
-                    if let digest = Self.parseMarker(line.bytes) { part.markSeen(digest) }
+                    let text = String(decoding: line.bytes.dropFirst(), as: UTF8.self)
+                    if let digest = Digest128(text: Substring(text)) { part.markSeen(digest) }
                     continue
                 }
-                guard let record = reader.read(line.bytes, padded: true, provenance: Provenance(source: "spill", line: line.number), rejects: &rejects) else { continue }
-                part.process(record, into: &out)
-                if out.count >= 4096 {
+                guard let value = try? parser.parse(line.bytes, padded: true), let view = RecordView(value) else { continue }
+                let key = view.dedupeKey(scratch: &scratch)
+                part.process(line.bytes, key: key, hasArrival: true, arrival: value["arrival"]?.int64.map(Int.init) ?? 0,
+                             into: &out)
+                if out.count >= 1 << 20 {
                     try emit(out)
                     out.removeAll(keepingCapacity: true)
                 }
@@ -66,43 +74,39 @@ public final class SpillingDeduplicator {
             part.finish(into: &out)
             try emit(out)
             out.removeAll(keepingCapacity: true)
+            // Records routed here were counted in when they were routed.
             counts.recordsOut += part.counts.recordsOut
             counts.duplicates += part.counts.duplicates
             counts.merged += part.counts.merged
         }
     }
 
+    private func partition(_ digest: Digest128) -> OutputSink {
+        partitions[Int(digest.high % UInt64(Self.partitionCount))]
+    }
+
     private func startSpilling() throws(IOError) {
         let directory = try SpillDirectory(in: temporaryDirectory, prefix: "coex-dedupe")
         spill = directory
-        spilled = true
         for index in 0..<Self.partitionCount {
             partitions.append(try OutputSink.creating(directory.file("part-\(index)")))
         }
         for digest in dedupe.seenDigests {
-            let marker = "#\(String(digest.high, radix: 16)) \(String(digest.low, radix: 16))\n"
-            try partitions[Int(digest.high % UInt64(Self.partitionCount))].write(marker)
+            try partition(digest).write("#\(digest.text)\n")
         }
-        // The held records go to their partitions; they were counted in already.
-        for record in dedupe.takeHeld() { try route(record) }
+        // The held lines go to their partitions; they were counted in already.
+        let parser = JSONParser()
+        var scratch = JSONWriter(capacity: 1024)
+        var failure: IOError?
+        dedupe.takeHeld { bytes in
+            guard failure == nil, let value = try? parser.parse(bytes), let view = RecordView(value) else { return }
+            let key = view.dedupeKey(scratch: &scratch)
+            var line = Array(bytes)
+            line.append(0x0A)
+            do { try partition(key.digest).write(line) } catch let error as IOError { failure = error } catch {}
+        }
+        if let failure { throw failure }
         counts.add(dedupe.counts)
         dedupe = Deduplicator()
-    }
-
-    private func route(_ record: Record) throws(IOError) {
-        let key = DedupeKey.of(record)
-        writer.reset()
-        record.write(to: &writer)
-        writer.newline()
-        try partitions[Int(key.stableHash % UInt64(Self.partitionCount))].write(writer.bytes)
-    }
-
-    static func parseMarker(_ bytes: UnsafeRawBufferPointer) -> Digest128? {
-        let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
-        let parts = text.split(separator: " ")
-        guard parts.count == 2, let high = UInt64(parts[0], radix: 16), let low = UInt64(parts[1], radix: 16) else {
-            return nil
-        }
-        return Digest128(high: high, low: low)
     }
 }

@@ -89,7 +89,7 @@ public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) thr
     do {
         io = try StageIO(stage: stage, rejectsPath: input.rejects)
     } catch {
-        try? OutputSink.standardError().write("\(stage): \(error.description)\n")
+        try? OutputSink.standardError().write("\(stage): --rejects \(error.description)\n")
         throw ExitCode.failure
     }
     do {

@@ -10,6 +10,7 @@ public final class ZstdSource: ByteSource {
     private var inputEnd = 0
     private var innerFinished = false
     private var sawInput = false
+    private var midFrame = false
 
     public init(wrapping inner: ByteSource) throws(IOError) {
         self.inner = inner
@@ -41,11 +42,13 @@ public final class ZstdSource: ByteSource {
             if ZSTD_isError(hint) != 0 {
                 throw .zstd(path: name, reason: String(cString: ZSTD_getErrorName(hint)))
             }
+            let progressed = inBuffer.pos > inputPosition || outBuffer.pos > 0
             inputPosition = inBuffer.pos
+            // A hint of 0 means a frame just ended; anything else that the frame goes on.
+            if progressed { midFrame = hint != 0 }
             if outBuffer.pos > 0 { return outBuffer.pos }
             if inputPosition == inputEnd && innerFinished {
-                // A hint of 0 means the last frame ended; anything else means it was cut short.
-                if hint != 0 && sawInput { throw .truncatedZstd(path: name) }
+                if midFrame && sawInput { throw .truncatedZstd(path: name) }
                 return 0
             }
         }

@@ -1,13 +1,12 @@
 import CoexJSON
-import Crypto
 
 public struct DedupeCounts: Sendable, Equatable {
     public var recordsIn = 0
     public var recordsOut = 0
     /// Exact redeliveries dropped (same fact, nothing new).
     public var duplicates = 0
-    /// Sightings of a wamid folded into its message that brought something new
-    /// (a resolved placeholder, content beating `unsupported`, history meeting live).
+    /// Sightings of a wamid folded into its message that differed from it (a resolved
+    /// placeholder, content beating `unsupported`, history meeting live or echo).
     public var merged = 0
     public init() {}
 
@@ -19,153 +18,158 @@ public struct DedupeCounts: Sendable, Equatable {
     }
 }
 
-/// The identity of a fact for deduplication.
-public enum DedupeKey: Hashable, Sendable {
-    /// A message of one business: all its sightings merge.
-    case message(waba: String, wamid: String)
-    /// An edit or a revoke, by its own wamid and kind (an edit and a revoke may share a wamid).
-    case change(kind: RecordKind, waba: String, wamid: String)
-    /// Any other fact: the digest of its content without provenance.
-    case digest(Digest128)
-
-    public static func of(_ record: Record) -> DedupeKey {
-        switch record.kind {
-        case .message:
-            if let wamid = record.wamid { return .message(waba: record.wabaID, wamid: wamid) }
-        case .edit, .revoke:
-            if let wamid = record.wamid { return .change(kind: record.kind, waba: record.wabaID, wamid: wamid) }
-        default:
-            break
-        }
-        return .digest(Digest128(content: record))
-    }
-
-    /// A stable 64-bit hash (not Swift's per-process seeded one), for partitioning.
-    public var stableHash: UInt64 {
-        switch self {
-        case .message(let waba, let wamid): return Digest128(text: "m\u{0}\(waba)\u{0}\(wamid)").high
-        case .change(let kind, let waba, let wamid):
-            return Digest128(text: "c\u{0}\(kind.rawValue)\u{0}\(waba)\u{0}\(wamid)").high
-        case .digest(let digest): return digest.high
-        }
-    }
-}
-
-/// 128 bits of SHA-256: identity of a record's content (collisions are out of reach
-/// for any capture size).
-public struct Digest128: Hashable, Sendable {
-    public let high: UInt64
-    public let low: UInt64
-
-    public init(bytes: some Sequence<UInt8>) {
-        var hasher = SHA256()
-        hasher.update(data: Array(bytes))
-        let digest = hasher.finalize()
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        for (i, byte) in digest.prefix(16).enumerated() {
-            if i < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
-        }
-        self.high = high
-        self.low = low
-    }
-
-    public init(text: String) { self.init(bytes: text.utf8) }
-
-    public init(high: UInt64, low: UInt64) {
-        self.high = high
-        self.low = low
-    }
-
-    public init(content record: Record) {
-        var w = JSONWriter(capacity: 512)
-        record.write(to: &w, includeProvenance: false)
-        self.init(bytes: w.bytes)
-    }
-}
-
-/// coex-dedupe's core, in memory: drops exact redeliveries and merges the
+/// coex-dedupe's core, on record lines: drops exact redeliveries and merges the
 /// sightings of each wamid (see `MessageMerge`). Facts other than messages, edits
-/// and revokes pass on at their first sighting; messages, edits and revokes are
-/// held to the end because a later sighting can still change them.
+/// and revokes pass on at their first sighting, byte for byte; messages, edits and
+/// revokes are held (as bytes) to the end, because a later sighting can change them.
+/// Every line out carries `arrival`, the input position of its first sighting.
 public struct Deduplicator {
-    public private(set) var counts = DedupeCounts()
-    /// Facts already passed on.
-    private var seen: Set<Digest128> = []
-    /// Held records by key, with the order of their first sighting.
-    private var held: [DedupeKey: Int] = [:]
-    private var heldRecords: [Record] = []
-    /// Approximate bytes of memory the state holds, for the spill decision.
-    public private(set) var approximateBytes = 0
-    private var nextArrival = 0
-
-    public init(firstArrival: Int = 0) {
-        nextArrival = firstArrival
+    struct Held {
+        var arrival: Int
+        var offset: Int
+        var length: Int
     }
 
-    /// Takes the next record in arrival order; appends what can pass on now to `out`.
-    public mutating func process(_ record: Record, into out: inout [Record]) {
-        var record = record
+    public private(set) var counts = DedupeCounts()
+    private var seen: Set<Digest128> = []
+    private var held: [Digest128: Int] = [:]
+    private var entries: [Held] = []
+    private var arena: [UInt8] = []
+    private var garbage = 0
+    private let parser = JSONParser()
+    private var scratch = JSONWriter(capacity: 1024)
+
+    public init() {}
+
+    /// Memory the state holds, roughly, for the spill decision.
+    public var approximateBytes: Int { seen.count * 40 + held.count * 72 + arena.capacity }
+
+    public var seenDigests: Set<Digest128> { seen }
+
+    /// Takes one record line (no newline) in arrival order; appends what passes on now to `out`.
+    public mutating func process(
+        _ line: UnsafeRawBufferPointer, key: DedupeKey, hasArrival: Bool, arrival: Int, into out: inout [UInt8]
+    ) {
         counts.recordsIn += 1
-        if record.arrival == nil { record.arrival = nextArrival }
-        nextArrival += 1
-        let key = DedupeKey.of(record)
-        switch key {
-        case .digest(let digest):
-            if seen.insert(digest).inserted {
-                approximateBytes += 48
+        if !key.held {
+            if seen.insert(key.digest).inserted {
                 counts.recordsOut += 1
-                out.append(record)
+                Self.append(line, arrival: hasArrival ? nil : arrival, to: &out)
+                out.append(0x0A)
             } else {
                 counts.duplicates += 1
             }
-        case .message, .change:
-            if let index = held[key] {
-                let before = heldRecords[index]
-                let after = Self.combine(before, record, key: key)
-                if Self.sameContent(record, before) { counts.duplicates += 1 } else { counts.merged += 1 }
-                approximateBytes += Self.size(after) - Self.size(before)
-                heldRecords[index] = after
-            } else {
-                held[key] = heldRecords.count
-                approximateBytes += Self.size(record) + 96
-                heldRecords.append(record)
-            }
+            return
         }
+        guard let index = held[key.digest] else {
+            held[key.digest] = entries.count
+            let offset = arena.count
+            Self.append(line, arrival: hasArrival ? nil : arrival, to: &arena)
+            entries.append(Held(arrival: arrival, offset: offset, length: arena.count - offset))
+            return
+        }
+        // A second sighting: rare enough to decode both and merge as records.
+        let entry = entries[index]
+        guard let before = decode(arena[entry.offset..<(entry.offset + entry.length)]),
+            var sighting = decode(line)
+        else {
+            counts.duplicates += 1
+            return
+        }
+        if !hasArrival { sighting.arrival = arrival }
+        let after = Self.combine(before, sighting)
+        if Self.sameContent(sighting, before) { counts.duplicates += 1 } else { counts.merged += 1 }
+        if after == before { return }
+        scratch.reset()
+        after.write(to: &scratch)
+        garbage += entry.length
+        entries[index] = Held(arrival: min(entry.arrival, after.arrival ?? entry.arrival), offset: arena.count,
+                              length: scratch.bytes.count)
+        arena.append(contentsOf: scratch.bytes)
+        if garbage > 64 << 20 && garbage > arena.count / 2 { compact() }
     }
 
     /// Marks a fact as already passed on (by an earlier part of a spilled run).
     public mutating func markSeen(_ digest: Digest128) {
-        if seen.insert(digest).inserted { approximateBytes += 48 }
+        seen.insert(digest)
     }
 
     /// The held messages, edits and revokes, in the order of their first sighting.
-    public mutating func finish(into out: inout [Record]) {
-        heldRecords.sort { ($0.arrival ?? 0) < ($1.arrival ?? 0) }
-        counts.recordsOut += heldRecords.count
-        out.append(contentsOf: heldRecords)
-        heldRecords.removeAll()
+    public mutating func finish(into out: inout [UInt8]) {
+        entries.sort { $0.arrival < $1.arrival }
+        for entry in entries {
+            out.append(contentsOf: arena[entry.offset..<(entry.offset + entry.length)])
+            out.append(0x0A)
+        }
+        counts.recordsOut += entries.count
+        entries.removeAll()
         held.removeAll()
-        approximateBytes = seen.count * 48
+        arena = []
+        garbage = 0
     }
 
-    /// Takes the held state out (to spill it), leaving the deduplicator empty of held records.
-    public mutating func takeHeld() -> [Record] {
-        let records = heldRecords
-        heldRecords.removeAll()
+    /// Hands over the held lines (to spill them), leaving none held.
+    public mutating func takeHeld(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try arena.withUnsafeBytes { bytes in
+            for entry in entries {
+                try body(UnsafeRawBufferPointer(rebasing: bytes[entry.offset..<(entry.offset + entry.length)]))
+            }
+        }
+        entries.removeAll()
         held.removeAll()
-        approximateBytes = seen.count * 48
-        return records
+        arena = []
+        garbage = 0
     }
 
-    public var seenDigests: Set<Digest128> { seen }
+    public mutating func forgetSeen() { seen = [] }
 
-    static func combine(_ a: Record, _ b: Record, key: DedupeKey) -> Record {
-        if case .message = key { return MessageMerge.merge(a, b) }
-        // Two different edits (or revokes) under one wamid should not happen; keep
-        // one by content so that the choice does not depend on arrival order.
+    private mutating func compact() {
+        var fresh: [UInt8] = []
+        fresh.reserveCapacity(arena.count - garbage)
+        for i in entries.indices {
+            let entry = entries[i]
+            let offset = fresh.count
+            fresh.append(contentsOf: arena[entry.offset..<(entry.offset + entry.length)])
+            entries[i].offset = offset
+        }
+        arena = fresh
+        garbage = 0
+    }
+
+    private func decode(_ bytes: ArraySlice<UInt8>) -> Record? {
+        Array(bytes).withUnsafeBytes { decode($0) }
+    }
+
+    private func decode(_ bytes: UnsafeRawBufferPointer) -> Record? {
+        guard let value = try? parser.parse(bytes) else { return nil }
+        return try? Record(json: value)
+    }
+
+    /// `line` with `,"arrival":N` added before its closing brace (when `arrival` is given).
+    public static func append(_ line: UnsafeRawBufferPointer, arrival: Int?, to out: inout [UInt8]) {
+        var end = line.count
+        while end > 0 && (line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D) { end -= 1 }
+        guard let arrival, end > 1, line[end - 1] == UInt8(ascii: "}") else {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<end]))
+            return
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<(end - 1)]))
+        out.append(contentsOf: #","arrival":"#.utf8)
+        out.append(contentsOf: String(arrival).utf8)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func combine(_ a: Record, _ b: Record) -> Record {
+        if a.kind == .message { return MessageMerge.merge(a, b) }
+        // Two different edits (or revokes) under one wamid should not happen; keep one
+        // chosen by content, so that the choice does not depend on arrival order.
+        var w = JSONWriter(capacity: 512)
+        a.write(to: &w, includeProvenance: false)
+        let aBytes = w.bytes
+        w.reset()
+        b.write(to: &w, includeProvenance: false)
+        var kept = w.bytes.lexicographicallyPrecedes(aBytes) ? b : a
         let first = MessageMerge.isEarlier(a, b) ? a : b
-        var kept = Digest128(content: a).isOrdered(before: Digest128(content: b)) ? a : b
         kept.source = first.source
         kept.line = first.line
         kept.arrival = first.arrival
@@ -175,8 +179,8 @@ public struct Deduplicator {
     static func sameContent(_ a: Record, _ b: Record) -> Bool {
         var x = a
         var y = b
-        x.source = ""; x.line = 0; x.arrival = nil
-        y.source = ""; y.line = 0; y.arrival = nil
+        x.source = ""; x.line = 0; x.arrival = nil; x.seq = nil
+        y.source = ""; y.line = 0; y.arrival = nil; y.seq = nil
         return x == y
     }
 
@@ -186,8 +190,4 @@ public struct Deduplicator {
         for raw in [r.content, r.extra, r.errors] { n += raw?.bytes.count ?? 0 }
         return n
     }
-}
-
-extension Digest128 {
-    func isOrdered(before other: Digest128) -> Bool { (high, low) < (other.high, other.low) }
 }

@@ -466,7 +466,10 @@ struct ChangeContext {
         for key: StaticString in ["messages", "message_echoes", "statuses"] {
             guard let array = value[key] else { continue }
             for item in array.elements {
-                if let t = item["timestamp"].flatMap(WebhookRules.timestamp), t > (latest ?? -1) { latest = t }
+                // Only good records count: a rejected message must not date its neighbours.
+                let good = key.utf8Start[0] == UInt8(ascii: "s") ? WebhookRules.checkStatus(item) == nil
+                    : WebhookRules.checkMessage(item) == nil
+                if good, let t = item["timestamp"].flatMap(WebhookRules.timestamp), t > (latest ?? -1) { latest = t }
             }
         }
         return latest ?? entryTime

@@ -36,6 +36,34 @@ public struct RecordReader {
         return nil
     }
 
+    /// The record of a line read in place (see `RecordView`), or nil (blank, or a reject).
+    /// The view is valid until the next call.
+    public mutating func view(
+        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]
+    ) -> RecordView? {
+        lines += 1
+        if isBlank(bytes) {
+            blank += 1
+            return nil
+        }
+        let value: JSONValue
+        do {
+            value = try parser.parse(bytes, padded: padded)
+        } catch {
+            rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: stage, reason: error.description, raw: Array(bytes)))
+            return nil
+        }
+        guard let view = RecordView(value) else {
+            rejected += 1
+            rejects.append(Reject(provenance: provenance, stage: stage,
+                                  reason: "not a coex record: needs an object with a known \"kind\" and a string \"waba_id\"",
+                                  raw: Array(bytes)))
+            return nil
+        }
+        return view
+    }
+
     public mutating func add(_ other: RecordReader) {
         lines += other.lines
         blank += other.blank

@@ -59,7 +59,8 @@ public enum WebhookRules {
 
     static func describe(_ value: JSONValue?) -> String {
         guard let value else { return "missing" }
-        return "a \(value.kind.name)"
+        let name = value.kind.name
+        return (name.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + name
     }
 
     static func requireString(_ object: JSONValue, _ key: StaticString, what: String, nonEmpty: Bool = true) -> String? {

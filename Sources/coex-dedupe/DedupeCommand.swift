@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoexCLI
 import CoexIO
+import CoexJSON
 import CoexKit
 
 @main
@@ -13,8 +14,8 @@ struct DedupeCommand: ParsableCommand {
             capture or line) are kept once. Sightings of one wamid merge into one message:
             a media asset resolves its media_placeholder, real content beats 'unsupported',
             a message seen in history and live or as an echo is kept once with the richer
-            content and its history place. Edits and revokes are kept by their own wamid,
-            statuses by content; none is merged into a message here.
+            content and its history place. Edits and revokes are kept by their own wamid
+            and kind, other facts by their content; none is merged into a message here.
             Every record out carries "arrival": the input position of its first sighting.
             Past --memory the state spills to temporary files. A summary goes to stderr.
 
@@ -24,26 +25,62 @@ struct DedupeCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
 
+    @Option(help: "Worker threads for parsing (default: one per core).")
+    var threads: Int = defaultWorkerCount()
+
     func run() throws {
         try runStage("coex-dedupe", input: input) { io throws(IOError) in
             let dedupe = SpillingDeduplicator(budget: memory.memoryBytes, temporaryDirectory: memory.temporaryDirectory)
-            var output = RecordOutput()
-            var out: [Record] = []
-            let worker = RecordWorker(stage: "coex-dedupe") { records, io throws(IOError) in
-                for record in records { try dedupe.process(record, into: &out) }
-                try output.write(out, to: io)
-                out.removeAll(keepingCapacity: true)
+            var out: [UInt8] = []
+            let workers = (0..<max(1, threads)).map { _ in
+                DedupeWorker { keys, lines, io throws(IOError) in
+                    for i in keys.indices {
+                        try dedupe.process(lines[i], key: keys[i].key, hasArrival: keys[i].hasArrival, into: &out)
+                        if out.count >= 1 << 20 {
+                            try io.output.write(out)
+                            out.removeAll(keepingCapacity: true)
+                        }
+                    }
+                }
             }
-            try io.forEachLineInParallel(input.inputs, workers: [worker])
-            try dedupe.finish(into: &out) { records throws(IOError) in try output.write(records, to: io) }
-            try output.write(out, to: io)
-            try output.flush(to: io)
+            try io.forEachLineInParallel(input.inputs, workers: workers)
+            try io.output.write(out)
+            try dedupe.finish { bytes throws(IOError) in try io.output.write(bytes) }
             let c = dedupe.counts
-            let r = worker.reader
-            var summary = "\(r.lines) lines read: \(c.recordsIn) records in, \(c.recordsOut) out, "
-                + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(r.rejected) rejected, \(r.blank) blank"
+            var reader = RecordReader(stage: "coex-dedupe")
+            for worker in workers { reader.add(worker.reader) }
+            var summary = "\(reader.lines) lines read: \(c.recordsIn) records in, \(c.recordsOut) out, "
+                + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(reader.rejected) rejected, \(reader.blank) blank"
             if dedupe.spilled { summary += "; spilled to disk past --memory \(memory.memory)" }
             io.note(summary)
         }
+    }
+}
+
+/// Parses its share of a batch and computes each record's dedupe key; the lines
+/// themselves stay in the batch and pass on as they are.
+final class DedupeWorker: LineWorker {
+    var reader = RecordReader(stage: "coex-dedupe")
+    var keys: [(key: DedupeKey, hasArrival: Bool)] = []
+    var lines: [UnsafeRawBufferPointer] = []
+    var rejects: [Reject] = []
+    var scratch = JSONWriter(capacity: 1024)
+    let consume: ([(key: DedupeKey, hasArrival: Bool)], [UnsafeRawBufferPointer], StageIO) throws(IOError) -> Void
+
+    init(consume: @escaping ([(key: DedupeKey, hasArrival: Bool)], [UnsafeRawBufferPointer], StageIO) throws(IOError) -> Void) {
+        self.consume = consume
+    }
+
+    func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
+        guard let view = reader.view(bytes, padded: true, provenance: provenance, rejects: &rejects) else { return }
+        keys.append((view.dedupeKey(scratch: &scratch), view.hasArrival))
+        lines.append(bytes)
+    }
+
+    func drain(into io: StageIO) throws(IOError) {
+        try io.report(&rejects)
+        try consume(keys, lines, io)
+        keys.removeAll(keepingCapacity: true)
+        lines.removeAll(keepingCapacity: true)
     }
 }
