@@ -1,121 +1,137 @@
 import CoexIO
 import CoexJSON
 import CoexKit
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Sorts records by a byte key within a memory budget: sorted runs spill to
-/// temporary files and merge at the end. Stable: equal keys keep input order.
+/// Sorts lines by a byte key within a memory budget: keys and lines sit in one
+/// arena; past the budget a sorted run is written to a temporary file, and the
+/// runs merge at the end. Stable: equal keys keep input order.
 public final class ExternalSorter {
-    private struct Item {
-        var key: [UInt8]
-        var index: Int
-        var record: Record
+    private struct Entry {
+        var offset: Int
+        var keyLength: Int32
+        var lineLength: Int32
     }
 
     private let budget: Int
     private let temporaryDirectory: String
     private let stage: String
-    private let keyOf: (Record) -> [UInt8]
-    private var items: [Item] = []
-    private var bytes = 0
-    private var inputIndex = 0
+    private var arena: [UInt8] = []
+    private var entries: [Entry] = []
     private var spill: SpillDirectory?
     private var runs: [String] = []
-    private var writer = JSONWriter(capacity: 1 << 20)
 
     public var spilledRuns: Int { runs.count }
 
-    public init(stage: String, budget: Int, temporaryDirectory: String, key: @escaping (Record) -> [UInt8]) {
+    public init(stage: String, budget: Int, temporaryDirectory: String) {
         self.stage = stage
         self.budget = budget
         self.temporaryDirectory = temporaryDirectory
-        keyOf = key
     }
 
-    public func add(_ record: Record) throws(IOError) {
-        let key = keyOf(record)
-        bytes += Deduplicator.size(record) + key.count + 64
-        items.append(Item(key: key, index: inputIndex, record: record))
-        inputIndex += 1
-        if bytes > budget { try writeRun() }
+    public func add(key: [UInt8], line: UnsafeRawBufferPointer) throws(IOError) {
+        let offset = arena.count
+        arena.append(contentsOf: key)
+        arena.append(contentsOf: line)
+        entries.append(Entry(offset: offset, keyLength: Int32(key.count), lineLength: Int32(line.count)))
+        // Half the budget: growing the arena briefly needs the old and the new copy.
+        if (arena.capacity + entries.capacity * MemoryLayout<Entry>.stride) * 2 > budget { try writeRun() }
     }
 
-    /// Calls `emit` with every record in key order.
-    public func finish(_ emit: (Record) throws(IOError) -> Void) throws(IOError) {
+    /// Calls `emit` with every line in key order.
+    public func finish(_ emit: (UnsafeRawBufferPointer) throws(IOError) -> Void) throws(IOError) {
         if runs.isEmpty {
-            sortItems()
-            for item in items { try emit(item.record) }
-            items.removeAll()
+            sortEntries()
+            try arena.withBytes { bytes throws(IOError) in
+                for e in entries {
+                    let start = e.offset + Int(e.keyLength)
+                    try emit(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Int(e.lineLength))]))
+                }
+            }
+            entries = []
+            arena = []
             return
         }
         try writeRun()
         try merge(emit)
     }
 
-    private func sortItems() {
-        items.sort { a, b in
-            a.key.lexicographicallyPrecedes(b.key) || (a.key == b.key && a.index < b.index)
+    private func sortEntries() {
+        // Sorting indices keeps equal keys in input order (the index breaks ties).
+        var order = Array(entries.indices)
+        arena.withUnsafeBytes { bytes in
+            let base = bytes.baseAddress!
+            order.sort { i, j in
+                let a = entries[i]
+                let b = entries[j]
+                let n = Int(min(a.keyLength, b.keyLength))
+                let c = memcmp(base + a.offset, base + b.offset, n)
+                if c != 0 { return c < 0 }
+                if a.keyLength != b.keyLength { return a.keyLength < b.keyLength }
+                return i < j
+            }
         }
+        entries = order.map { entries[$0] }
     }
 
     private func writeRun() throws(IOError) {
-        guard !items.isEmpty else { return }
+        guard !entries.isEmpty else { return }
         if spill == nil { spill = try SpillDirectory(in: temporaryDirectory, prefix: stage) }
-        sortItems()
+        sortEntries()
         let path = spill!.file("run-\(runs.count)")
         let sink = try OutputSink.creating(path)
-        for item in items {
-            item.record.write(to: &writer)
-            writer.newline()
-            if writer.bytes.count >= 1 << 20 {
-                try sink.write(writer.bytes)
-                writer.reset()
+        var header = [UInt8](repeating: 0, count: 8)
+        for e in entries {
+            withUnsafeBytes(of: UInt32(e.keyLength).littleEndian) { header.replaceSubrange(0..<4, with: $0) }
+            withUnsafeBytes(of: UInt32(e.lineLength).littleEndian) { header.replaceSubrange(4..<8, with: $0) }
+            try sink.write(header)
+            try arena.withBytes { bytes throws(IOError) in
+                try sink.write(UnsafeRawBufferPointer(rebasing: bytes[e.offset..<(e.offset + Int(e.keyLength + e.lineLength))]))
             }
         }
-        try sink.write(writer.bytes)
-        writer.reset()
         try sink.flush()
         runs.append(path)
-        items.removeAll(keepingCapacity: true)
-        bytes = 0
+        entries = []
+        arena = []
     }
 
     /// A k-way merge; on equal keys the earlier run (earlier input) goes first.
-    private func merge(_ emit: (Record) throws(IOError) -> Void) throws(IOError) {
+    private func merge(_ emit: (UnsafeRawBufferPointer) throws(IOError) -> Void) throws(IOError) {
         final class Run {
-            let lines: LineReader
-            var reader: RecordReader
-            var head: (key: [UInt8], record: Record)?
-            init(_ lines: LineReader, stage: String) {
-                self.lines = lines
-                reader = RecordReader(stage: stage)
+            let reader: BufferedReader
+            var key: [UInt8] = []
+            var line: [UInt8] = []
+            var live = false
+            init(_ reader: BufferedReader) { self.reader = reader }
+
+            func advance() throws(IOError) {
+                var header: [UInt8] = []
+                live = try reader.read(8, into: &header)
+                guard live else { return }
+                let keyLength = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
+                let lineLength = Int(UInt32(header[4]) | UInt32(header[5]) << 8 | UInt32(header[6]) << 16 | UInt32(header[7]) << 24)
+                key.removeAll(keepingCapacity: true)
+                line.removeAll(keepingCapacity: true)
+                _ = try reader.read(keyLength, into: &key)
+                _ = try reader.read(lineLength, into: &line)
             }
         }
         var open: [Run] = []
-        var rejects: [Reject] = []
-        func advance(_ run: Run) throws(IOError) {
-            run.head = nil
-            while let line = try run.lines.next() {
-                if let record = run.reader.read(line.bytes, padded: true,
-                                                provenance: Provenance(source: "run", line: line.number), rejects: &rejects) {
-                    run.head = (keyOf(record), record)
-                    return
-                }
-            }
-        }
         for path in runs {
-            let run = Run(LineReader(source: try FileSource(path: path)), stage: stage)
-            try advance(run)
+            let run = Run(BufferedReader(source: try FileSource(path: path)))
+            try run.advance()
             open.append(run)
         }
         while true {
             var best: Run?
-            for run in open {
-                guard let head = run.head else { continue }
-                if best == nil || head.key.lexicographicallyPrecedes(best!.head!.key) { best = run }
+            for run in open where run.live {
+                if best == nil || run.key.lexicographicallyPrecedes(best!.key) { best = run }
             }
             guard let run = best else { break }
-            try emit(run.head!.record)
-            try advance(run)
+            try run.line.withBytes { bytes throws(IOError) in try emit(bytes) }
+            try run.advance()
         }
     }
 }

@@ -19,16 +19,19 @@ public final class LineSpool {
         self.temporaryDirectory = temporaryDirectory
     }
 
-    public func append(_ line: [UInt8], tag: UInt8) throws(IOError) {
+    public func append(_ line: UnsafeRawBufferPointer, tag: UInt8) throws(IOError) {
         tags.append(tag)
         memory.append(contentsOf: line)
         memory.append(0x0A)
-        if memory.count > budget {
-            if file == nil {
-                let directory = try SpillDirectory(in: temporaryDirectory, prefix: stage)
-                spill = directory
-                file = try OutputSink.creating(directory.file("spool"))
-            }
+        // In memory while within the budget; once spilled, through a small buffer.
+        if file == nil && memory.capacity * 2 > budget {
+            let directory = try SpillDirectory(in: temporaryDirectory, prefix: stage)
+            spill = directory
+            file = try OutputSink.creating(directory.file("spool"))
+            try file!.write(memory)
+            memory = []
+            memory.reserveCapacity(4 << 20)
+        } else if file != nil && memory.count >= 4 << 20 {
             try file!.write(memory)
             memory.removeAll(keepingCapacity: true)
         }

@@ -6,7 +6,7 @@ public struct MemoryOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp("Memory for the stage's state before it spills to temporary files (e.g. 256MB, 2GB).",
                            valueName: "SIZE"))
-    public var memory: String = "256MB"
+    public var memory: String = "512MB"
 
     @Option(name: .customLong("temp-dir"), help: ArgumentHelp("Where spill files go (default: $TMPDIR or /tmp).", valueName: "DIR"))
     public var tempDirectory: String?

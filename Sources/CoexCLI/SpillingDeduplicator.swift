@@ -30,7 +30,8 @@ public final class SpillingDeduplicator {
         nextArrival += 1
         if spill == nil {
             dedupe.process(bytes, key: key, hasArrival: hasArrival, arrival: arrival, into: &out)
-            if dedupe.approximateBytes > budget { try startSpilling() }
+            // Half the budget: growing a table or arena briefly needs the old and the new copy.
+            if dedupe.approximateBytes > budget / 2 { try startSpilling() }
         } else {
             counts.recordsIn += 1
             line.removeAll(keepingCapacity: true)

@@ -81,3 +81,14 @@ public func openInput(_ path: String) throws(IOError) -> ByteSource {
     }
     return file
 }
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` for bodies that throw `IOError` (the standard one erases typed throws).
+    public func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(IOError) -> T) throws(IOError) -> T {
+        var result: Result<T, IOError>!
+        withUnsafeBytes { raw in
+            do throws(IOError) { result = .success(try body(raw)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+}

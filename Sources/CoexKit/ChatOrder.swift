@@ -13,32 +13,52 @@ import CoexJSON
 public enum OrderKey {
     public static func of(_ r: Record) -> [UInt8] {
         var key: [UInt8] = []
-        key.reserveCapacity(64)
-        key.append(contentsOf: r.wabaID.utf8)
+        build(&key, waba: Array(r.wabaID.utf8), kind: r.kind, phone: Array((r.phoneNumberID ?? "").utf8),
+              phase: r.phase, chunkOrder: r.chunkOrder, timestamp: r.timestamp, isHistory: r.origin == .history,
+              threadIndex: r.threadIndex, messageIndex: r.messageIndex, arrival: r.arrival)
+        return key
+    }
+
+    /// The key of a record read in place; `key` is cleared and reused.
+    public static func of(_ view: RecordView, into key: inout [UInt8]) {
+        let v = view.value
+        func int(_ name: StaticString) -> Int? { v[name]?.int64.map(Int.init) }
+        let phone = v["phone_number_id"]?.stringBytes
+        build(&key, waba: view.wabaID, kind: view.kind, phone: phone ?? UnsafeRawBufferPointer(start: nil, count: 0),
+              phase: int("phase"), chunkOrder: int("chunk_order"), timestamp: v["timestamp"]?.int64,
+              isHistory: v["origin"]?.stringEquals("history") ?? false, threadIndex: int("thread_index"),
+              messageIndex: int("message_index"), arrival: int("arrival"))
+    }
+
+    static func build<W: Collection<UInt8>, P: Collection<UInt8>>(
+        _ key: inout [UInt8], waba: W, kind: RecordKind, phone: P, phase: Int?, chunkOrder: Int?,
+        timestamp: Int64?, isHistory: Bool, threadIndex: Int?, messageIndex: Int?, arrival: Int?
+    ) {
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: waba)
         key.append(0)
-        switch r.kind {
+        switch kind {
         case .historyChunk:
             key.append(0)
-            key.append(contentsOf: (r.phoneNumberID ?? "").utf8)
+            key.append(contentsOf: phone)
             key.append(0)
-            append(&key, r.phase.map { UInt64($0) } ?? 0)
-            append(&key, r.chunkOrder.map { UInt64($0) } ?? 0)
+            append(&key, UInt64(max(0, phase ?? 0)))
+            append(&key, UInt64(max(0, chunkOrder ?? 0)))
         case .message:
             key.append(1)
-            append(&key, UInt64(r.timestamp ?? 0))
-            let isHistory = r.origin == .history && r.phase != nil
-            key.append(isHistory ? 0 : 1)
-            append(&key, UInt64(Int.max - (r.phase ?? 0)))
-            append(&key, UInt64(r.chunkOrder ?? 0))
-            append(&key, UInt64(r.threadIndex ?? 0))
-            append(&key, UInt64(r.messageIndex ?? 0))
+            append(&key, UInt64(max(0, timestamp ?? 0)))
+            let positioned = isHistory && phase != nil
+            key.append(positioned ? 0 : 1)
+            append(&key, UInt64(Int.max - max(0, phase ?? 0)))
+            append(&key, UInt64(max(0, chunkOrder ?? 0)))
+            append(&key, UInt64(max(0, threadIndex ?? 0)))
+            append(&key, UInt64(max(0, messageIndex ?? 0)))
         default:
             key.append(2)
-            append(&key, UInt64(r.timestamp ?? 0))
-            key.append(UInt8(r.kind.ordinal))
+            append(&key, UInt64(max(0, timestamp ?? 0)))
+            key.append(UInt8(kind.ordinal))
         }
-        append(&key, UInt64(r.arrival ?? 0))
-        return key
+        append(&key, UInt64(max(0, arrival ?? 0)))
     }
 
     static func append(_ key: inout [UInt8], _ value: UInt64) {
@@ -122,34 +142,43 @@ public struct HistoryProgress: Sendable, Equatable {
     }
 }
 
-/// The streaming end of coex-order: takes records in `OrderKey` order, numbers
-/// messages (seq, per business) and reports each phone number's history sync
-/// after its last chunk.
+/// The streaming end of coex-order: takes record lines in `OrderKey` order,
+/// numbers messages (`seq`, per business, added to the line) and reports each
+/// phone number's history sync after its last chunk. Other lines pass byte for byte.
 public struct ChatSequencer {
-    private var business: String?
+    private var business: [UInt8]?
     private var seq = 0
     private var history: HistoryProgress?
     private var lastChunk: (phase: Int, chunkOrder: Int)?
     public private(set) var reports: [HistoryProgress] = []
+    public private(set) var linesOut = 0
+    private let parser = JSONParser()
+    private var writer = JSONWriter(capacity: 1024)
 
     public init() {}
 
-    public mutating func process(_ record: Record, into out: inout [Record]) {
-        if record.wabaID != business {
+    public mutating func process(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        guard let value = try? parser.parse(line), let view = RecordView(value) else {
+            // Lines were checked on the way in; anything else passes untouched.
+            out.append(contentsOf: line)
+            out.append(0x0A)
+            linesOut += 1
+            return
+        }
+        if business.map({ !$0.elementsEqual(view.wabaID) }) ?? true {
             flushHistory(into: &out)
-            business = record.wabaID
+            business = Array(view.wabaID)
             seq = 0
         }
-        var record = record
-        switch record.kind {
-        case .historyChunk:
-            let phone = record.phoneNumberID ?? ""
+        switch view.kind {
+        case .historyChunk where value["phase"] != nil:
+            let phone = value["phone_number_id"]?.string ?? ""
             if history?.phoneNumberID != phone {
                 flushHistory(into: &out)
-                history = HistoryProgress(wabaID: record.wabaID, phoneNumberID: phone)
+                history = HistoryProgress(wabaID: value["waba_id"]!.string!, phoneNumberID: phone)
                 lastChunk = nil
             }
-            if let phase = record.phase, let order = record.chunkOrder {
+            if let phase = value["phase"]?.int64.map(Int.init), let order = value["chunk_order"]?.int64.map(Int.init) {
                 if let last = lastChunk, last.phase == phase, last.chunkOrder == order {
                     history!.repeated.append((phase, order))
                 } else {
@@ -157,26 +186,69 @@ public struct ChatSequencer {
                 }
                 lastChunk = (phase, order)
             }
-            history!.lastProgress = max(history!.lastProgress, record.progress ?? 0)
+            history!.lastProgress = max(history!.lastProgress, value["progress"]?.int64.map(Int.init) ?? 0)
+            emit(line, into: &out)
+        case .historyChunk:
+            // A report of an earlier run: this run writes its own.
+            return
         case .message:
             flushHistory(into: &out)
             seq += 1
-            record.seq = seq
+            if value["seq"] == nil {
+                Self.append(line, member: "seq", value: seq, to: &out)
+                out.append(0x0A)
+                linesOut += 1
+            } else if var record = try? Record(json: value) {
+                record.seq = seq
+                writer.reset()
+                record.write(to: &writer)
+                writer.newline()
+                out.append(contentsOf: writer.bytes)
+                linesOut += 1
+            }
         default:
             flushHistory(into: &out)
+            emit(line, into: &out)
         }
-        out.append(record)
     }
 
-    public mutating func finish(into out: inout [Record]) {
+    public mutating func finish(into out: inout [UInt8]) {
         flushHistory(into: &out)
     }
 
-    private mutating func flushHistory(into out: inout [Record]) {
+    private mutating func emit(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.append(contentsOf: line)
+        out.append(0x0A)
+        linesOut += 1
+    }
+
+    private mutating func flushHistory(into out: inout [UInt8]) {
         guard let done = history else { return }
-        out.append(done.record())
+        writer.reset()
+        done.record().write(to: &writer)
+        writer.newline()
+        out.append(contentsOf: writer.bytes)
+        linesOut += 1
         reports.append(done)
         history = nil
         lastChunk = nil
+    }
+
+    /// `line` with `,"NAME":N` added before its closing brace.
+    static func append(_ line: UnsafeRawBufferPointer, member: StaticString, value: Int, to out: inout [UInt8]) {
+        var end = line.count
+        while end > 0 && (line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D) { end -= 1 }
+        guard end > 1, line[end - 1] == UInt8(ascii: "}") else {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<end]))
+            return
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<(end - 1)]))
+        out.append(UInt8(ascii: ","))
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: UnsafeRawBufferPointer(start: member.utf8Start, count: member.utf8CodeUnitCount))
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: String(value).utf8)
+        out.append(UInt8(ascii: "}"))
     }
 }

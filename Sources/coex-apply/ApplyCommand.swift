@@ -26,6 +26,9 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
 
+    @Option(help: "Worker threads for parsing (default: one per core).")
+    var threads: Int = defaultWorkerCount()
+
     @Flag(help: "Blank body and content of revoked messages and of their versions.")
     var redactRevoked = false
 
@@ -34,18 +37,15 @@ struct ApplyCommand: ParsableCommand {
             var applier = EditApplier(redactRevoked: redactRevoked)
             let spool = LineSpool(stage: "coex-apply", budget: memory.memoryBytes,
                                   temporaryDirectory: memory.temporaryDirectory)
-            var writer = JSONWriter(capacity: 4096)
-            // First pass: hold edits and revokes, keep everything else for the second.
-            let worker = RecordWorker(stage: "coex-apply") { records, _ throws(IOError) in
-                for record in records {
+            // First pass: hold edits and revokes, keep every other line for the second.
+            let workers = (0..<max(1, threads)).map { _ in
+                ApplyWorker { changes, lines, tags throws(IOError) in
                     // Pending changes of an earlier run are held again like new ones.
-                    if record.kind == .edit || record.kind == .revoke, applier.hold(record) { continue }
-                    writer.reset()
-                    record.write(to: &writer)
-                    try spool.append(writer.bytes, tag: record.kind == .message ? 1 : 0)
+                    for change in changes { applier.hold(change) }
+                    for i in lines.indices { try spool.append(lines[i], tag: tags[i]) }
                 }
             }
-            try io.forEachLineInParallel(input.inputs, workers: [worker])
+            try io.forEachLineInParallel(input.inputs, workers: workers)
             let held = applier.heldCount
             // Second pass: messages with changes are rewritten, the rest passes as it is.
             let parser = JSONParser()
@@ -71,7 +71,8 @@ struct ApplyCommand: ParsableCommand {
             let pending = applier.pending()
             try output.write(pending, to: io)
             try output.flush(to: io)
-            let r = worker.reader
+            var r = RecordReader(stage: "coex-apply")
+            for worker in workers { r.add(worker.reader) }
             var summary = "\(r.lines) lines read: \(held) edits and revokes held, "
                 + "\(applier.appliedEdits) edits applied to \(applier.editedMessages) messages "
                 + "(\(applier.versionsOut) versions out), \(applier.appliedRevokes) revokes applied, "
@@ -79,5 +80,40 @@ struct ApplyCommand: ParsableCommand {
             if spool.spilled { summary += "; spooled to disk past --memory \(memory.memory)" }
             io.note(summary)
         }
+    }
+}
+
+/// Parses its share of a batch: edits and revokes become records to hold, every
+/// other line stays in the batch with a tag (1 for messages) for the spool.
+final class ApplyWorker: LineWorker {
+    var reader = RecordReader(stage: "coex-apply")
+    var changes: [Record] = []
+    var lines: [UnsafeRawBufferPointer] = []
+    var tags: [UInt8] = []
+    var rejects: [Reject] = []
+    let consume: ([Record], [UnsafeRawBufferPointer], [UInt8]) throws(IOError) -> Void
+
+    init(consume: @escaping ([Record], [UnsafeRawBufferPointer], [UInt8]) throws(IOError) -> Void) {
+        self.consume = consume
+    }
+
+    func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
+        guard let view = reader.view(bytes, padded: true, provenance: provenance, rejects: &rejects) else { return }
+        if view.kind == .edit || view.kind == .revoke, let change = try? Record(json: view.value),
+            change.originalMessageID != nil
+        {
+            changes.append(change)
+            return
+        }
+        lines.append(bytes)
+        tags.append(view.kind == .message ? 1 : 0)
+    }
+
+    func drain(into io: StageIO) throws(IOError) {
+        try io.report(&rejects)
+        try consume(changes, lines, tags)
+        changes.removeAll(keepingCapacity: true)
+        lines.removeAll(keepingCapacity: true)
+        tags.removeAll(keepingCapacity: true)
     }
 }

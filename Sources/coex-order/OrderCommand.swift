@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoexCLI
 import CoexIO
+import CoexJSON
 import CoexKit
 
 @main
@@ -24,31 +25,37 @@ struct OrderCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
 
+    @Option(help: "Worker threads for parsing (default: one per core).")
+    var threads: Int = defaultWorkerCount()
+
     func run() throws {
         try runStage("coex-order", input: input) { io throws(IOError) in
             let sorter = ExternalSorter(stage: "coex-order", budget: memory.memoryBytes,
-                                        temporaryDirectory: memory.temporaryDirectory, key: OrderKey.of)
-            let worker = RecordWorker(stage: "coex-order") { records, _ throws(IOError) in
-                for record in records { try sorter.add(record) }
+                                        temporaryDirectory: memory.temporaryDirectory)
+            let workers = (0..<max(1, threads)).map { _ in
+                KeyedLineWorker(stage: "coex-order", key: OrderKey.of) { keys, lines throws(IOError) in
+                    for i in keys.indices { try sorter.add(key: keys[i], line: lines[i]) }
+                }
             }
-            try io.forEachLineInParallel(input.inputs, workers: [worker])
+            try io.forEachLineInParallel(input.inputs, workers: workers)
             var sequencer = ChatSequencer()
-            var output = RecordOutput()
-            var out: [Record] = []
-            try sorter.finish { record throws(IOError) in
-                sequencer.process(record, into: &out)
-                if out.count >= 4096 {
-                    try output.write(out, to: io)
+            var out: [UInt8] = []
+            try sorter.finish { line throws(IOError) in
+                sequencer.process(line, into: &out)
+                if out.count >= 1 << 20 {
+                    try io.output.write(out)
                     out.removeAll(keepingCapacity: true)
                 }
             }
             sequencer.finish(into: &out)
-            try output.write(out, to: io)
-            try output.flush(to: io)
+            try io.output.write(out)
             for report in sequencer.reports { io.note("history \(report.wabaID) \(report.summary)") }
-            let r = worker.reader
-            var summary = "\(r.lines) lines read: \(r.lines - r.rejected - r.blank) records sorted, "
-                + "\(sequencer.reports.count) history reports added, \(output.count) out; \(r.rejected) rejected, \(r.blank) blank"
+            var reader = RecordReader(stage: "coex-order")
+            for worker in workers { reader.add(worker.reader) }
+            let sorted = reader.lines - reader.rejected - reader.blank
+            var summary = "\(reader.lines) lines read: \(sorted) records sorted, "
+                + "\(sequencer.reports.count) history reports added, \(sequencer.linesOut) out; "
+                + "\(reader.rejected) rejected, \(reader.blank) blank"
             if sorter.spilledRuns > 0 { summary += "; \(sorter.spilledRuns) sorted runs spilled past --memory \(memory.memory)" }
             io.note(summary)
         }
