@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Validate and normalize captures in one pipe:
+# Captures to one exact state, in one pipe of the stage executables:
 #   pipelines/ingest.sh CAPTURES... OUTDIR
-# writes OUTDIR/records.ndjson (one record per fact, docs/records.md) and keeps the rejects
-# next to it in OUTDIR/rejects.ndjson. Stage summaries go to stderr.
+# validate | normalize | dedupe | order | apply, writing OUTDIR/state.ndjson (the final records:
+# messages in chat order with edits and revokes applied, versions, statuses, contacts, account
+# events, history reports, pending changes; docs/records.md) and keeping the rejects next to it in
+# OUTDIR/rejects.ndjson. Stage summaries go to stderr.
 # Uses the release build in .build/release (swift build -c release), or COEX_BIN.
 set -euo pipefail
 
@@ -18,6 +20,9 @@ mkdir -p "$out"
 : > "$out/rejects.ndjson"
 "$bin/coex-validate" --rejects "$out/rejects.ndjson" "${captures[@]}" \
     | "$bin/coex-normalize" --rejects "$out/rejects.ndjson" \
-    > "$out/records.ndjson.tmp"
-mv "$out/records.ndjson.tmp" "$out/records.ndjson"
-echo "$out/records.ndjson: $(wc -l < "$out/records.ndjson") records; $out/rejects.ndjson: $(wc -l < "$out/rejects.ndjson") rejects" >&2
+    | "$bin/coex-dedupe" --rejects "$out/rejects.ndjson" \
+    | "$bin/coex-order" --rejects "$out/rejects.ndjson" \
+    | "$bin/coex-apply" --rejects "$out/rejects.ndjson" \
+    > "$out/state.ndjson.tmp"
+mv "$out/state.ndjson.tmp" "$out/state.ndjson"
+echo "$out/state.ndjson: $(wc -l < "$out/state.ndjson") records; $out/rejects.ndjson: $(wc -l < "$out/rejects.ndjson") rejects" >&2
