@@ -64,6 +64,19 @@ public enum OrderKey {
     static func append(_ key: inout [UInt8], _ value: UInt64) {
         withUnsafeBytes(of: value.bigEndian) { key.append(contentsOf: $0) }
     }
+
+    /// Where the part after the business id starts (past its NUL terminator).
+    public static func prefixStart(_ key: UnsafeRawBufferPointer) -> Int {
+        guard let nul = key.firstIndex(of: 0) else { return key.count }
+        return nul + 1
+    }
+
+    /// The business id and the class byte (0 chunk, 1 message, 2 other) of a key.
+    static func parts(_ key: UnsafeRawBufferPointer) -> (waba: UnsafeRawBufferPointer, kind: UInt8)? {
+        let start = prefixStart(key)
+        guard start > 0, start < key.count else { return nil }
+        return (UnsafeRawBufferPointer(rebasing: key[..<(start - 1)]), key[start])
+    }
 }
 
 /// What coex-order learned of one phone number's history sync.
@@ -157,25 +170,28 @@ public struct ChatSequencer {
 
     public init() {}
 
-    public mutating func process(_ line: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        guard let value = try? parser.parse(line), let view = RecordView(value) else {
-            // Lines were checked on the way in; anything else passes untouched.
-            out.append(contentsOf: line)
-            out.append(0x0A)
-            linesOut += 1
+    /// `key` is the line's `OrderKey`: it tells the business and the class without parsing;
+    /// only history chunks and messages already numbered are parsed.
+    public mutating func process(_ line: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        guard let (waba, kind) = OrderKey.parts(key) else {
+            emit(line, into: &out)
             return
         }
-        if business.map({ !$0.elementsEqual(view.wabaID) }) ?? true {
+        if business.map({ !$0.elementsEqual(waba) }) ?? true {
             flushHistory(into: &out)
-            business = Array(view.wabaID)
+            business = Array(waba)
             seq = 0
         }
-        switch view.kind {
-        case .historyChunk where value["phase"] != nil:
+        switch kind {
+        case 0:
+            guard let value = try? parser.parse(line), value["phase"] != nil else {
+                // A report of an earlier run: this run writes its own.
+                return
+            }
             let phone = value["phone_number_id"]?.string ?? ""
             if history?.phoneNumberID != phone {
                 flushHistory(into: &out)
-                history = HistoryProgress(wabaID: value["waba_id"]!.string!, phoneNumberID: phone)
+                history = HistoryProgress(wabaID: String(decoding: waba, as: UTF8.self), phoneNumberID: phone)
                 lastChunk = nil
             }
             if let phase = value["phase"]?.int64.map(Int.init), let order = value["chunk_order"]?.int64.map(Int.init) {
@@ -188,28 +204,35 @@ public struct ChatSequencer {
             }
             history!.lastProgress = max(history!.lastProgress, value["progress"]?.int64.map(Int.init) ?? 0)
             emit(line, into: &out)
-        case .historyChunk:
-            // A report of an earlier run: this run writes its own.
-            return
-        case .message:
+        case 1:
             flushHistory(into: &out)
             seq += 1
-            if value["seq"] == nil {
-                Self.append(line, member: "seq", value: seq, to: &out)
-                out.append(0x0A)
-                linesOut += 1
-            } else if var record = try? Record(json: value) {
-                record.seq = seq
-                writer.reset()
-                record.write(to: &writer)
-                writer.newline()
-                out.append(contentsOf: writer.bytes)
-                linesOut += 1
-            }
+            Self.setSeq(seq, in: line, to: &out)
+            out.append(0x0A)
+            linesOut += 1
         default:
             flushHistory(into: &out)
             emit(line, into: &out)
         }
+    }
+
+    /// `line` with `"seq":N` as its last member: replaced when the line ends with
+    /// one (coex writes seq last), added before the closing brace otherwise.
+    static func setSeq(_ seq: Int, in line: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        var end = line.count
+        while end > 0 && (line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D) { end -= 1 }
+        var digits = end - 1
+        while digits > 0 && line[digits - 1] >= 0x30 && line[digits - 1] <= 0x39 { digits -= 1 }
+        let marker = Array(#","seq":"#.utf8)
+        if digits >= marker.count, digits < end - 1,
+            UnsafeRawBufferPointer(rebasing: line[(digits - marker.count)..<digits]).elementsEqual(marker)
+        {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<digits]))
+            out.append(contentsOf: String(seq).utf8)
+            out.append(UInt8(ascii: "}"))
+            return
+        }
+        append(line, member: "seq", value: seq, to: &out)
     }
 
     public mutating func finish(into out: inout [UInt8]) {

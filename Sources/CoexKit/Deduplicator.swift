@@ -26,23 +26,23 @@ public struct DedupeCounts: Sendable, Equatable {
 public struct Deduplicator {
     struct Held {
         var arrival: Int
-        var offset: Int
-        var length: Int
+        var slot: ByteArena.Slot
     }
 
     public private(set) var counts = DedupeCounts()
     private var seen: Set<Digest128> = []
     private var held: [Digest128: Int] = [:]
     private var entries: [Held] = []
-    private var arena: [UInt8] = []
+    private var arena = ByteArena()
     private var garbage = 0
+    private var line: [UInt8] = []
     private let parser = JSONParser()
     private var scratch = JSONWriter(capacity: 1024)
 
     public init() {}
 
     /// Memory the state holds, roughly, for the spill decision.
-    public var approximateBytes: Int { seen.count * 40 + held.count * 72 + arena.capacity }
+    public var approximateBytes: Int { seen.count * 40 + held.count * 72 + entries.capacity * 32 + arena.capacity }
 
     public var seenDigests: Set<Digest128> { seen }
 
@@ -63,14 +63,20 @@ public struct Deduplicator {
         }
         guard let index = held[key.digest] else {
             held[key.digest] = entries.count
-            let offset = arena.count
-            Self.append(line, arrival: hasArrival ? nil : arrival, to: &arena)
-            entries.append(Held(arrival: arrival, offset: offset, length: arena.count - offset))
+            let slot: ByteArena.Slot
+            if hasArrival {
+                slot = arena.append(line)
+            } else {
+                self.line.removeAll(keepingCapacity: true)
+                Self.append(line, arrival: arrival, to: &self.line)
+                slot = arena.append(self.line)
+            }
+            entries.append(Held(arrival: arrival, slot: slot))
             return
         }
         // A second sighting: rare enough to decode both and merge as records.
         let entry = entries[index]
-        guard let before = decode(arena[entry.offset..<(entry.offset + entry.length)]),
+        guard let before = decode(arena.bytes(entry.slot)),
             var sighting = decode(line)
         else {
             counts.duplicates += 1
@@ -82,10 +88,9 @@ public struct Deduplicator {
         if after == before { return }
         scratch.reset()
         after.write(to: &scratch)
-        garbage += entry.length
-        entries[index] = Held(arrival: min(entry.arrival, after.arrival ?? entry.arrival), offset: arena.count,
-                              length: scratch.bytes.count)
-        arena.append(contentsOf: scratch.bytes)
+        garbage += entry.slot.length
+        entries[index] = Held(arrival: min(entry.arrival, after.arrival ?? entry.arrival),
+                              slot: arena.append(scratch.bytes))
         if garbage > 64 << 20 && garbage > arena.count / 2 { compact() }
     }
 
@@ -98,46 +103,34 @@ public struct Deduplicator {
     public mutating func finish(into out: inout [UInt8]) {
         entries.sort { $0.arrival < $1.arrival }
         for entry in entries {
-            out.append(contentsOf: arena[entry.offset..<(entry.offset + entry.length)])
+            out.append(contentsOf: arena.bytes(entry.slot))
             out.append(0x0A)
         }
         counts.recordsOut += entries.count
         entries.removeAll()
         held.removeAll()
-        arena = []
+        arena.removeAll()
         garbage = 0
     }
 
     /// Hands over the held lines (to spill them), leaving none held.
     public mutating func takeHeld(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        try arena.withUnsafeBytes { bytes in
-            for entry in entries {
-                try body(UnsafeRawBufferPointer(rebasing: bytes[entry.offset..<(entry.offset + entry.length)]))
-            }
-        }
+        for entry in entries { try body(arena.bytes(entry.slot)) }
         entries.removeAll()
         held.removeAll()
-        arena = []
+        arena.removeAll()
         garbage = 0
     }
 
     public mutating func forgetSeen() { seen = [] }
 
     private mutating func compact() {
-        var fresh: [UInt8] = []
-        fresh.reserveCapacity(arena.count - garbage)
+        let fresh = ByteArena()
         for i in entries.indices {
-            let entry = entries[i]
-            let offset = fresh.count
-            fresh.append(contentsOf: arena[entry.offset..<(entry.offset + entry.length)])
-            entries[i].offset = offset
+            entries[i].slot = fresh.append(arena.bytes(entries[i].slot))
         }
         arena = fresh
         garbage = 0
-    }
-
-    private func decode(_ bytes: ArraySlice<UInt8>) -> Record? {
-        Array(bytes).withUnsafeBytes { decode($0) }
     }
 
     private func decode(_ bytes: UnsafeRawBufferPointer) -> Record? {

@@ -67,6 +67,7 @@ public struct NormalizeStage {
             rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, raw: Array(bytes)))
             return
         }
+        let countsBefore = normalizer.counts
         normalizer.normalize(root, provenance: provenance, into: &records)
         guard normalizer.counts.badRecords != badBefore else {
             counts.normalized += 1
@@ -75,7 +76,9 @@ public struct NormalizeStage {
         normalizer.counts.badRecords = badBefore
         switch WebhookValidator.check(root) {
         case .rejected(let reason, let path):
+            // Nothing of a rejected line goes out, nor is counted as out.
             records.removeSubrange(start...)
+            normalizer.counts = countsBefore
             counts.rejected += 1
             rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, path: path, raw: Array(bytes)))
         case .valid(let dropped):

@@ -212,8 +212,12 @@ struct ChangeContext {
                 var position = HistoryPosition(phase: phase, chunkOrder: chunkOrder, thread: t, message: i)
                 position.username = context?["username"]?.nonEmptyString
                 position.countryCode = context?["country_code"]?.nonEmptyString
+                // The thread names its user; else the user's side of the message does.
+                let waID = threadWaID?.nonEmptyString != nil ? threadWaID : (outbound ? m["to"] : m["from"])
+                let userID = threadUserID?.nonEmptyString != nil
+                    ? threadUserID : (outbound ? m["to_user_id"] : m["from_user_id"])
                 emitMessage(m, origin: .history, direction: outbound ? .outbound : .inbound,
-                            waID: threadWaID, userID: threadUserID, group: nil, position: position, n: &n, out: &out)
+                            waID: waID, userID: userID, group: nil, position: position, n: &n, out: &out)
             }
         }
         out[chunkIndex].threadCount = threadCount
@@ -357,8 +361,19 @@ struct ChangeContext {
                 r.replyTo = inner["context"]?["id"]?.string
                 r.extra = remainder(inner, excluding: ["type"], dynamic: innerType)
             }
+            // Keys of the edit message itself and of its new message are both kept:
+            // the new message's under "edit_message" when both have some.
             let outer = remainder(m, excluding: Self.mappedKeys(group: group), dynamic: type)
-            if r.extra == nil { r.extra = outer }
+            if let outer, let inner = r.extra {
+                var combined = outer.bytes
+                combined.removeLast()
+                combined.append(contentsOf: #","edit_message":"#.utf8)
+                combined.append(contentsOf: inner.bytes)
+                combined.append(UInt8(ascii: "}"))
+                r.extra = RawJSON(combined)
+            } else if r.extra == nil {
+                r.extra = outer
+            }
             out.append(r)
             return
         }

@@ -192,7 +192,18 @@ public enum WebhookRules {
             guard context.isObject else { return "message \"history_context\" must be an object" }
             if let reason = optionalString(context, "status", what: "history_context") { return reason }
         }
+        // Bad items of `errors` are records of their own (see WebhookValidator).
         if let reason = optionalArray(message, "errors", what: "message") { return reason }
+        return nil
+    }
+
+    /// An optional `errors` array whose items are errors (objects with an integer code).
+    static func checkErrors(_ object: JSONValue, what: String) -> String? {
+        if let reason = optionalArray(object, "errors", what: what) { return reason }
+        guard let errors = object["errors"], errors.isArray else { return nil }
+        for (i, error) in errors.elements.enumerated() {
+            if let reason = checkError(error) { return "\(what) errors[\(i)]: \(reason)" }
+        }
         return nil
     }
 

@@ -78,17 +78,32 @@ public enum WebhookValidator {
             }
         }
 
+        /// Messages, and each message's `errors` items as records of their own: a bad
+        /// error item is rejected while its message goes on.
+        mutating func messages(_ value: JSONValue, _ key: StaticString, _ path: String) {
+            guard let array = value[key], array.isArray else { return }
+            for (i, item) in array.elements.enumerated() {
+                let itemPath = "\(path).\(key)[\(i)]"
+                if let reason = WebhookRules.checkMessage(item) {
+                    bad(itemPath, reason)
+                    continue
+                }
+                good += 1
+                each(item, "errors", itemPath, counts: false, WebhookRules.checkError)
+            }
+        }
+
         mutating func checkValue(_ value: JSONValue, field: WebhookField?, path: String) {
             let before = dropped.count
             let goodBefore = good
             switch field {
             case .messages:
-                each(value, "messages", path, WebhookRules.checkMessage)
+                messages(value, "messages", path)
                 each(value, "statuses", path, WebhookRules.checkStatus)
                 each(value, "contacts", path, counts: false, WebhookRules.checkContact)
                 each(value, "errors", path, WebhookRules.checkError)
             case .smbMessageEchoes:
-                each(value, "message_echoes", path, WebhookRules.checkMessage)
+                messages(value, "message_echoes", path)
                 each(value, "contacts", path, counts: false, WebhookRules.checkContact)
                 each(value, "errors", path, WebhookRules.checkError)
             case .history:
@@ -97,8 +112,8 @@ public enum WebhookValidator {
                         checkHistoryItem(item, path: "\(path).history[\(h)]")
                     }
                 }
-                each(value, "messages", path, WebhookRules.checkMessage)
-                each(value, "message_echoes", path, WebhookRules.checkMessage)
+                messages(value, "messages", path)
+                messages(value, "message_echoes", path)
                 each(value, "contacts", path, counts: false, WebhookRules.checkContact)
                 each(value, "errors", path, WebhookRules.checkError)
             case .smbAppStateSync:
@@ -124,7 +139,7 @@ public enum WebhookValidator {
                     bad(threadPath, reason)
                     continue
                 }
-                each(thread, "messages", threadPath, WebhookRules.checkMessage)
+                messages(thread, "messages", threadPath)
             }
         }
     }

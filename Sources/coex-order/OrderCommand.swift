@@ -31,17 +31,21 @@ struct OrderCommand: ParsableCommand {
     func run() throws {
         try runStage("coex-order", input: input) { io throws(IOError) in
             let sorter = ExternalSorter(stage: "coex-order", budget: memory.memoryBytes,
-                                        temporaryDirectory: memory.temporaryDirectory)
+                                        temporaryDirectory: memory.temporaryDirectory, prefixStart: OrderKey.prefixStart)
             let workers = (0..<max(1, threads)).map { _ in
-                KeyedLineWorker(stage: "coex-order", key: OrderKey.of) { keys, lines throws(IOError) in
-                    for i in keys.indices { try sorter.add(key: keys[i], line: lines[i]) }
+                KeyedLineWorker(stage: "coex-order", key: OrderKey.of) { keys, ends, lines throws(IOError) in
+                    var start = 0
+                    for i in lines.indices {
+                        try sorter.add(key: UnsafeRawBufferPointer(rebasing: keys[start..<ends[i]]), line: lines[i])
+                        start = ends[i]
+                    }
                 }
             }
             try io.forEachLineInParallel(input.inputs, workers: workers)
             var sequencer = ChatSequencer()
             var out: [UInt8] = []
-            try sorter.finish { line throws(IOError) in
-                sequencer.process(line, into: &out)
+            try sorter.finish { key, line throws(IOError) in
+                sequencer.process(line, key: key, into: &out)
                 if out.count >= 1 << 20 {
                     try io.output.write(out)
                     out.removeAll(keepingCapacity: true)
