@@ -45,9 +45,8 @@ public final class SpillingDeduplicator {
     public func finish(_ emit: ([UInt8]) throws(IOError) -> Void) throws(IOError) {
         var out: [UInt8] = []
         guard let spill else {
-            dedupe.finish(into: &out)
+            try Self.finish(&dedupe, into: &out, emit)
             counts.add(dedupe.counts)
-            try emit(out)
             return
         }
         for sink in partitions { try sink.flush() }
@@ -72,14 +71,30 @@ public final class SpillingDeduplicator {
                     out.removeAll(keepingCapacity: true)
                 }
             }
-            part.finish(into: &out)
-            try emit(out)
-            out.removeAll(keepingCapacity: true)
+            try Self.finish(&part, into: &out, emit)
             // Records routed here were counted in when they were routed.
             counts.recordsOut += part.counts.recordsOut
             counts.duplicates += part.counts.duplicates
             counts.merged += part.counts.merged
         }
+    }
+
+    /// Drains a deduplicator's held lines through `emit` in blocks of about 1 MB.
+    static func finish(
+        _ dedupe: inout Deduplicator, into out: inout [UInt8], _ emit: ([UInt8]) throws(IOError) -> Void
+    ) throws(IOError) {
+        var failure: IOError?
+        dedupe.finish { line in
+            guard failure == nil else { return }
+            out.append(contentsOf: line)
+            if out.count >= 1 << 20 {
+                do throws(IOError) { try emit(out) } catch { failure = error }
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        if let failure { throw failure }
+        try emit(out)
+        out.removeAll(keepingCapacity: true)
     }
 
     private func partition(_ digest: Digest128) -> OutputSink {

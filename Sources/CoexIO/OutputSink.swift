@@ -52,11 +52,17 @@ public final class OutputSink {
     public var isTerminal: Bool { isatty(fd) == 1 }
 
     public func write(_ bytes: [UInt8]) throws(IOError) {
-        pending.append(contentsOf: bytes)
-        if pending.count >= flushThreshold { try flush() }
+        try bytes.withBytes { raw throws(IOError) in try write(raw) }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        // A large block goes out directly rather than through a second copy in memory.
+        if bytes.count >= flushThreshold && flushThreshold > 0 {
+            try flush()
+            try writeAll(bytes)
+            bytesWritten += bytes.count
+            return
+        }
         pending.append(contentsOf: bytes)
         if pending.count >= flushThreshold { try flush() }
     }
@@ -68,23 +74,24 @@ public final class OutputSink {
 
     public func flush() throws(IOError) {
         guard !pending.isEmpty else { return }
-        var failure: IOError?
-        pending.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n >= 0 {
-                    offset += n
-                    continue
-                }
-                if errno == EINTR { continue }
-                failure = errno == EPIPE ? .brokenPipe : .writeFailed(path: name, reason: errnoText())
-                return
-            }
+        defer {
+            bytesWritten += pending.count
+            pending.removeAll(keepingCapacity: true)
         }
-        bytesWritten += pending.count
-        pending.removeAll(keepingCapacity: true)
-        if let failure { throw failure }
+        try pending.withBytes { bytes throws(IOError) in try writeAll(bytes) }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            if errno == EINTR { continue }
+            throw errno == EPIPE ? .brokenPipe : .writeFailed(path: name, reason: errnoText())
+        }
     }
 }
 

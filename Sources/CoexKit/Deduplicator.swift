@@ -99,12 +99,17 @@ public struct Deduplicator {
         seen.insert(digest)
     }
 
-    /// The held messages, edits and revokes, in the order of their first sighting.
-    public mutating func finish(into out: inout [UInt8]) {
+    /// The held messages, edits and revokes, in the order of their first sighting,
+    /// handed to `emit` a line (with its newline) at a time, so that the output
+    /// never has to sit in memory a second time.
+    public mutating func finish(_ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         entries.sort { $0.arrival < $1.arrival }
+        var line: [UInt8] = []
         for entry in entries {
-            out.append(contentsOf: arena.bytes(entry.slot))
-            out.append(0x0A)
+            line.removeAll(keepingCapacity: true)
+            line.append(contentsOf: arena.bytes(entry.slot))
+            line.append(0x0A)
+            try line.withUnsafeBytes { try emit($0) }
         }
         counts.recordsOut += entries.count
         entries.removeAll()
