@@ -21,12 +21,15 @@ public final class ExternalSorter {
     private let budget: Int
     private let temporaryDirectory: String
     private let stage: String
-    private let arena = ByteArena()
+    private let arena: ByteArena
+    /// What batches, parsers and buffers need beside the arena.
+    private let overhead: Int
     private var entries: [Entry] = []
     private var spill: SpillDirectory?
     private var runs: [String] = []
 
-    public var spilledRuns: Int { runs.count }
+    /// Sorted runs written to disk (before any merging of runs).
+    public private(set) var spilledRuns = 0
 
     /// Where the cheap integer prefix of each key starts (keys usually share a first part,
     /// such as a business id, that compares equal most of the time).
@@ -37,6 +40,8 @@ public final class ExternalSorter {
         prefixStart: @escaping (UnsafeRawBufferPointer) -> Int = { _ in 0 }
     ) {
         self.prefixStart = prefixStart
+        arena = ByteArena(chunkSize: min(ByteArena.defaultChunkSize, budget / 8))
+        overhead = min(32 << 20, budget / 4)
         self.stage = stage
         self.budget = budget
         self.temporaryDirectory = temporaryDirectory
@@ -49,8 +54,7 @@ public final class ExternalSorter {
         for i in 0..<8 { prefix = prefix << 8 | UInt64(start + i < key.count ? key[start + i] : 0) }
         entries.append(Entry(slot: slot, keyLength: Int32(key.count), prefix: prefix, prefixStart: Int32(start)))
         // The entry table doubles as it grows (and sorting copies it): count it twice.
-        // Batches, parsers and buffers need about 32 MB beside the arena.
-        if arena.capacity + entries.capacity * MemoryLayout<Entry>.stride * 3 + (32 << 20) > budget { try writeRun() }
+        if arena.capacity + entries.capacity * MemoryLayout<Entry>.stride * 3 + overhead > budget { try writeRun() }
     }
 
     /// Calls `emit` with every key and line in key order.
@@ -67,8 +71,31 @@ public final class ExternalSorter {
             return
         }
         try writeRun()
-        try merge(emit)
+        // Merge at most `fanIn` runs at once (each holds a file open and a buffer):
+        // earlier runs first, so that equal keys keep input order.
+        while runs.count > Self.fanIn {
+            let group = Array(runs.prefix(Self.fanIn))
+            let path = spill!.file("run-\(runCounter)")
+            runCounter += 1
+            let sink = try OutputSink.creating(path)
+            var record: [UInt8] = []
+            try merge(group) { key, line throws(IOError) in
+                record.removeAll(keepingCapacity: true)
+                withUnsafeBytes(of: UInt32(key.count).littleEndian) { record.append(contentsOf: $0) }
+                withUnsafeBytes(of: UInt32(line.count).littleEndian) { record.append(contentsOf: $0) }
+                record.append(contentsOf: key)
+                record.append(contentsOf: line)
+                try sink.write(record)
+            }
+            try sink.flush()
+            for done in group { unlink(done) }
+            runs = [path] + runs.dropFirst(Self.fanIn)
+        }
+        try merge(runs, emit)
     }
+
+    static let fanIn = 64
+    private var runCounter = 0
 
     private func sortEntries() {
         // Sorting indices keeps equal keys in input order (the index breaks ties).
@@ -107,7 +134,9 @@ public final class ExternalSorter {
         guard !entries.isEmpty else { return }
         if spill == nil { spill = try SpillDirectory(in: temporaryDirectory, prefix: stage) }
         sortEntries()
-        let path = spill!.file("run-\(runs.count)")
+        let path = spill!.file("run-\(runCounter)")
+        runCounter += 1
+        spilledRuns += 1
         let sink = try OutputSink.creating(path)
         var record: [UInt8] = []
         for e in entries {
@@ -124,7 +153,9 @@ public final class ExternalSorter {
     }
 
     /// A k-way merge; on equal keys the earlier run (earlier input) goes first.
-    private func merge(_ emit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(IOError) -> Void) throws(IOError) {
+    private func merge(
+        _ runs: [String], _ emit: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(IOError) -> Void
+    ) throws(IOError) {
         final class Run {
             let reader: BufferedReader
             var key: [UInt8] = []

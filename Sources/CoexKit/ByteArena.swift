@@ -8,14 +8,18 @@ public final class ByteArena {
         public var length: Int
     }
 
-    public static let chunkSize = 16 << 20
+    public static let defaultChunkSize = 16 << 20
+    public let chunkSize: Int
     private var chunks: [UnsafeMutableRawBufferPointer] = []
     private var used = 0
     /// Bytes of all chunks, used or not (what the arena costs in memory).
     public private(set) var capacity = 0
     public private(set) var count = 0
 
-    public init() {}
+    /// `chunkSize`: smaller chunks for small memory budgets.
+    public init(chunkSize: Int = ByteArena.defaultChunkSize) {
+        self.chunkSize = max(4096, chunkSize)
+    }
 
     deinit { removeAll() }
 
@@ -24,7 +28,7 @@ public final class ByteArena {
     public func append(_ parts: UnsafeRawBufferPointer...) -> Slot {
         let length = parts.reduce(0) { $0 + $1.count }
         if chunks.isEmpty || used + length > chunks[chunks.count - 1].count {
-            let size = max(Self.chunkSize, length)
+            let size = max(chunkSize, length)
             chunks.append(.allocate(byteCount: max(size, 1), alignment: 16))
             capacity += size
             used = 0

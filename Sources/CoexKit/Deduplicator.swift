@@ -159,14 +159,15 @@ public struct Deduplicator {
 
     static func combine(_ a: Record, _ b: Record) -> Record {
         if a.kind == .message { return MessageMerge.merge(a, b) }
-        // Two different edits (or revokes) under one wamid should not happen; keep one
-        // chosen by content, so that the choice does not depend on arrival order.
+        // Two different edits (or revokes, or statuses of one kind) under one wamid: keep
+        // the earliest, then the one chosen by content, so that arrival order never decides.
         var w = JSONWriter(capacity: 512)
         a.write(to: &w, includeProvenance: false)
         let aBytes = w.bytes
         w.reset()
         b.write(to: &w, includeProvenance: false)
-        var kept = w.bytes.lexicographicallyPrecedes(aBytes) ? b : a
+        let (ta, tb) = (a.timestamp ?? Int64.max, b.timestamp ?? Int64.max)
+        var kept = ta != tb ? (tb < ta ? b : a) : (w.bytes.lexicographicallyPrecedes(aBytes) ? b : a)
         let first = MessageMerge.isEarlier(a, b) ? a : b
         kept.source = first.source
         kept.line = first.line

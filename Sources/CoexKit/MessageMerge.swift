@@ -95,10 +95,12 @@ public enum MessageMerge {
         result.errors = maxRaw(a.errors, b.errors)
         result.contactWaID = position.contactWaID ?? maxOptional(a.contactWaID, b.contactWaID)
         result.contactUserID = position.contactUserID ?? maxOptional(a.contactUserID, b.contactUserID)
-        result.username = position.username ?? maxOptional(a.username, b.username)
-        result.countryCode = position.countryCode ?? maxOptional(a.countryCode, b.countryCode)
+        // Not part of the place in the chat: the larger value, so that ties between
+        // equal places never fall to arrival order.
+        result.username = maxOptional(a.username, b.username)
+        result.countryCode = maxOptional(a.countryCode, b.countryCode)
+        result.displayPhoneNumber = maxOptional(a.displayPhoneNumber, b.displayPhoneNumber)
         result.status = position.status ?? maxOptional(a.status, b.status)
-        result.displayPhoneNumber = position.displayPhoneNumber ?? maxOptional(a.displayPhoneNumber, b.displayPhoneNumber)
         let first = isEarlier(a, b) ? a : b
         result.source = first.source
         result.line = first.line

@@ -19,19 +19,18 @@ public struct RecordReader {
             blank += 1
             return nil
         }
-        do {
-            let value = try parser.parse(bytes, padded: padded)
-            return try Record(json: value)
-        } catch let error as JSONParseError {
+        guard let value = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: stage,
+                                       rejects: &rejects)
+        else {
             rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: stage, reason: error.description, raw: Array(bytes)))
-        } catch let error as RecordDecodingError {
+            return nil
+        }
+        do {
+            return try Record(json: value)
+        } catch {
             rejected += 1
             rejects.append(Reject(provenance: provenance, stage: stage,
                                   reason: "not a coex record: \(error.description)", raw: Array(bytes)))
-        } catch {
-            rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: stage, reason: "\(error)", raw: Array(bytes)))
         }
         return nil
     }
@@ -46,12 +45,10 @@ public struct RecordReader {
             blank += 1
             return nil
         }
-        let value: JSONValue
-        do {
-            value = try parser.parse(bytes, padded: padded)
-        } catch {
+        guard let value = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: stage,
+                                       rejects: &rejects)
+        else {
             rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: stage, reason: error.description, raw: Array(bytes)))
             return nil
         }
         guard let view = RecordView(value) else {

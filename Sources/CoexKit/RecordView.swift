@@ -46,17 +46,24 @@ public struct RecordView {
     }
 
     /// The dedupe identity: messages by (business, wamid), edits and revokes by
-    /// (kind, business, wamid), anything else by its content digest.
+    /// (kind, business, wamid), statuses by (business, wamid, status), anything else
+    /// by its content digest.
     public func dedupeKey(scratch w: inout JSONWriter) -> DedupeKey {
         switch kind {
-        case .message, .edit, .revoke:
+        case .message, .edit, .revoke, .status:
             if let wamid, !wamid.isEmpty {
                 w.reset()
-                w.bytes.append(kind == .message ? 0x6D : (kind == .edit ? 0x65 : 0x72))
+                w.bytes.append(UInt8(kind.ordinal))
                 w.bytes.append(0)
                 w.bytes.append(contentsOf: wabaID)
                 w.bytes.append(0)
                 w.bytes.append(contentsOf: wamid)
+                if kind == .status {
+                    // A status is one per (wamid, status).
+                    guard let status = value["status"]?.stringBytes else { break }
+                    w.bytes.append(0)
+                    w.bytes.append(contentsOf: status)
+                }
                 return DedupeKey(held: true, digest: Digest128(bytes: w.bytes))
             }
         default:
@@ -74,8 +81,8 @@ extension JSONValue.Member {
 }
 
 /// The identity of a fact for deduplication: a digest, and whether the fact is
-/// held to the end (messages, edits, revokes: later sightings can change them)
-/// or passes at its first sighting.
+/// held to the end (messages, edits, revokes, statuses: a later sighting can change
+/// which one is kept) or passes at its first sighting.
 public struct DedupeKey: Hashable, Sendable {
     public var held: Bool
     public var digest: Digest128

@@ -37,12 +37,10 @@ public struct ValidateStage {
             counts.blank += 1
             return
         }
-        let root: JSONValue
-        do {
-            root = try parser.parse(bytes, padded: padded)
-        } catch {
+        guard let root = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: Self.name,
+                                      rejects: &rejects)
+        else {
             counts.rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: error.description, raw: Array(bytes)))
             return
         }
         switch WebhookValidator.check(root) {

@@ -26,8 +26,7 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
 
-    @Option(help: "Worker threads for parsing (default: one per core).")
-    var threads: Int = defaultWorkerCount()
+    @OptionGroup var threading: ThreadOptions
 
     @Flag(help: "Blank body and content of revoked messages and of their versions.")
     var redactRevoked = false
@@ -38,7 +37,7 @@ struct ApplyCommand: ParsableCommand {
             let spool = LineSpool(stage: "coex-apply", budget: memory.memoryBytes,
                                   temporaryDirectory: memory.temporaryDirectory)
             // First pass: hold edits and revokes, keep every other line for the second.
-            let workers = (0..<max(1, threads)).map { _ in
+            let workers = threading.workers {
                 ApplyWorker { changes, lines, tags throws(IOError) in
                     // Pending changes of an earlier run are held again like new ones.
                     for change in changes { applier.hold(change) }

@@ -25,14 +25,13 @@ struct DedupeCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
 
-    @Option(help: "Worker threads for parsing (default: one per core).")
-    var threads: Int = defaultWorkerCount()
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
         try runStage("coex-dedupe", input: input) { io throws(IOError) in
             let dedupe = SpillingDeduplicator(budget: memory.memoryBytes, temporaryDirectory: memory.temporaryDirectory)
             var out: [UInt8] = []
-            let workers = (0..<max(1, threads)).map { _ in
+            let workers = threading.workers {
                 DedupeWorker { keys, lines, io throws(IOError) in
                     for i in keys.indices {
                         try dedupe.process(lines[i], key: keys[i].key, hasArrival: keys[i].hasArrival, into: &out)

@@ -20,16 +20,11 @@ struct NormalizeCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Worker threads (default: one per core). Output order never depends on it.")
-    var threads: Int = defaultWorkerCount()
-
-    func validate() throws {
-        guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
-    }
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
         try runStage(NormalizeStage.name, input: input) { io throws(IOError) in
-            let workers = (0..<threads).map { _ in NormalizeWorker() }
+            let workers = threading.workers { NormalizeWorker() }
             try io.forEachLineInParallel(input.inputs, workers: workers)
             var counts = NormalizeStageCounts()
             var normalizer = NormalizeCounts()

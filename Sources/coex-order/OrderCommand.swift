@@ -25,14 +25,13 @@ struct OrderCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
 
-    @Option(help: "Worker threads for parsing (default: one per core).")
-    var threads: Int = defaultWorkerCount()
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
         try runStage("coex-order", input: input) { io throws(IOError) in
             let sorter = ExternalSorter(stage: "coex-order", budget: memory.memoryBytes,
                                         temporaryDirectory: memory.temporaryDirectory, prefixStart: OrderKey.prefixStart)
-            let workers = (0..<max(1, threads)).map { _ in
+            let workers = threading.workers {
                 KeyedLineWorker(stage: "coex-order", key: OrderKey.of) { keys, ends, lines throws(IOError) in
                     var start = 0
                     for i in lines.indices {

@@ -20,16 +20,11 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Worker threads (default: one per core). Output order never depends on it.")
-    var threads: Int = defaultWorkerCount()
-
-    func validate() throws {
-        guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
-    }
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
         try runStage(ValidateStage.name, input: input) { io throws(IOError) in
-            let workers = (0..<threads).map { _ in ValidateWorker() }
+            let workers = threading.workers { ValidateWorker() }
             try io.forEachLineInParallel(input.inputs, workers: workers)
             var c = ValidateCounts()
             for worker in workers { c.add(worker.stage.counts) }
