@@ -83,6 +83,15 @@ extension StageIO {
             batch.reset()
         }
         try forEachLine(inputs) { line, source throws(IOError) in
+            // A line bigger than a batch (a huge history chunk) is not copied: the
+            // batch before it goes first, then the line straight from the reader.
+            if line.bytes.count >= batchBytes {
+                try run()
+                let worker = box.workers[0]
+                worker.process(line.bytes, provenance: Provenance(source: source, line: line.number))
+                try worker.drain(into: self)
+                return
+            }
             batch.add(line, source: source)
             if batch.bytes.count >= batchBytes { try run() }
         }

@@ -39,11 +39,22 @@ public final class LineReader {
     public init(source: ByteSource, blockSize: Int = LineReader.blockSize) {
         self.source = source
         capacity = max(blockSize, 64) * 2
-        buffer = .allocate(byteCount: capacity + JSONParser.padding, alignment: 64)
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        buffer = Self.resize(nil, to: capacity)
     }
 
-    deinit { buffer.deallocate() }
+    deinit { free(buffer.baseAddress) }
+
+    /// malloc/realloc rather than allocate-and-copy: glibc grows a large block in place
+    /// (mremap), so a huge line never needs the old and the new buffer at once, and
+    /// untouched pages cost no memory. The padding past the end is zeroed.
+    private static func resize(_ old: UnsafeMutableRawBufferPointer?, to capacity: Int) -> UnsafeMutableRawBufferPointer {
+        guard let raw = realloc(old?.baseAddress, capacity + JSONParser.padding) else {
+            // Out of memory for a line buffer: nothing sensible can continue.
+            preconditionFailure("cannot allocate \(capacity) bytes for a line")
+        }
+        (raw + capacity).initializeMemory(as: UInt8.self, repeating: 0, count: JSONParser.padding)
+        return UnsafeMutableRawBufferPointer(start: raw, count: capacity + JSONParser.padding)
+    }
 
     public func next() throws(IOError) -> Line? {
         while true {
@@ -101,13 +112,8 @@ public final class LineReader {
         }
         let blockSize = capacity / 2
         if capacity - end < blockSize {
-            let grown = UnsafeMutableRawBufferPointer.allocate(
-                byteCount: capacity * 2 + JSONParser.padding, alignment: 64)
-            grown.initializeMemory(as: UInt8.self, repeating: 0)
-            grown.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
-            buffer.deallocate()
-            buffer = grown
             capacity *= 2
+            buffer = Self.resize(buffer, to: capacity)
         }
         let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<capacity]))
         if n == 0 { finished = true }
@@ -116,16 +122,12 @@ public final class LineReader {
     }
 
     /// After a very long line the buffer may have grown; shrink it back when it is idle.
-    public func shrinkIfLarge(limit: Int = 64 << 20) {
+    public func shrinkIfLarge(limit: Int = 16 << 20) {
         guard capacity > limit, end - start < LineReader.blockSize else { return }
         let pending = end - start
-        let newCapacity = LineReader.blockSize * 2
-        let smaller = UnsafeMutableRawBufferPointer.allocate(byteCount: newCapacity + JSONParser.padding, alignment: 64)
-        smaller.initializeMemory(as: UInt8.self, repeating: 0)
-        smaller.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: pending)
-        buffer.deallocate()
-        buffer = smaller
-        capacity = newCapacity
+        if pending > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: pending) }
+        capacity = LineReader.blockSize * 2
+        buffer = Self.resize(buffer, to: capacity)
         scanned -= start
         end = pending
         start = 0

@@ -30,7 +30,8 @@ public struct ValidateStage {
     /// `padded`: `JSONParser.padding` readable bytes follow `bytes`.
     public mutating func process(
         _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance,
-        output: inout JSONWriter, rejects: inout [Reject]
+        output: inout JSONWriter, rejects: inout [Reject],
+        bodyOut: ((UnsafeRawBufferPointer) -> Void)? = nil
     ) {
         counts.lines += 1
         if isBlank(bytes) {
@@ -54,8 +55,14 @@ public struct ValidateStage {
                 rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
                                       raw: Array(bytes)))
             }
-            Envelope.write(provenance: provenance, dropped: dropped.count, body: trimmed(bytes), to: &output)
-            output.newline()
+            if let bodyOut {
+                // The caller writes the body itself: a huge line is never copied here.
+                Envelope.writeHead(provenance: provenance, dropped: dropped.count, to: &output)
+                bodyOut(trimmed(bytes))
+            } else {
+                Envelope.write(provenance: provenance, dropped: dropped.count, body: trimmed(bytes), to: &output)
+                output.newline()
+            }
         }
     }
 }

@@ -41,13 +41,27 @@ final class ValidateWorker: LineWorker {
     var rejects: [Reject] = []
     var output = JSONWriter(capacity: 1 << 20)
 
+    /// A line of a batch's size or more is drained right after it is processed, while
+    /// its bytes are still in the reader: its body goes out from there, not from a copy.
+    var hugeBody: UnsafeRawBufferPointer?
+
     func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
-        stage.process(bytes, padded: true, provenance: provenance, output: &output, rejects: &rejects)
+        if bytes.count >= 2 << 20 {
+            stage.process(bytes, padded: true, provenance: provenance, output: &output, rejects: &rejects,
+                          bodyOut: { self.hugeBody = $0 })
+        } else {
+            stage.process(bytes, padded: true, provenance: provenance, output: &output, rejects: &rejects)
+        }
     }
 
     func drain(into io: StageIO) throws(IOError) {
         try io.report(&rejects)
         try io.output.write(output.bytes)
         output.reset()
+        if let body = hugeBody {
+            hugeBody = nil
+            try io.output.write(body)
+            try io.output.write(Envelope.tail)
+        }
     }
 }
