@@ -73,8 +73,8 @@ public final class ExternalSorter {
         try writeRun()
         // Merge at most `fanIn` runs at once (each holds a file open and a buffer):
         // earlier runs first, so that equal keys keep input order.
-        while runs.count > Self.fanIn {
-            let group = Array(runs.prefix(Self.fanIn))
+        while runs.count > fanIn {
+            let group = Array(runs.prefix(fanIn))
             let path = spill!.file("run-\(runCounter)")
             runCounter += 1
             let sink = try OutputSink.creating(path)
@@ -89,12 +89,15 @@ public final class ExternalSorter {
             }
             try sink.flush()
             for done in group { unlink(done) }
-            runs = [path] + runs.dropFirst(Self.fanIn)
+            runs = [path] + runs.dropFirst(fanIn)
         }
         try merge(runs, emit)
     }
 
-    static let fanIn = 64
+    /// Runs merged at once, and the read buffer of each: together at most a quarter
+    /// of the budget (fewer, smaller when the budget is small).
+    private var fanIn: Int { max(2, min(64, budget / (4 * 64 << 10))) }
+    private var readBuffer: Int { max(4096, min(1 << 20, budget / (4 * fanIn))) }
     private var runCounter = 0
 
     private func sortEntries() {
@@ -137,7 +140,7 @@ public final class ExternalSorter {
         let path = spill!.file("run-\(runCounter)")
         runCounter += 1
         spilledRuns += 1
-        let sink = try OutputSink.creating(path)
+        let sink = try OutputSink.creating(path, bufferSize: readBuffer)
         var record: [UInt8] = []
         for e in entries {
             record.removeAll(keepingCapacity: true)
@@ -177,7 +180,7 @@ public final class ExternalSorter {
         }
         var open: [Run] = []
         for path in runs {
-            let run = Run(BufferedReader(source: try FileSource(path: path)))
+            let run = Run(BufferedReader(source: try FileSource(path: path), capacity: readBuffer))
             try run.advance()
             open.append(run)
         }

@@ -79,6 +79,8 @@ extension StageIO {
                     }
                 }
             }
+            // The workers hold pointers into the batch: it is cleared only after they
+            // drained, and not reused at all when a drain fails (the run ends).
             for part in shares.indices { try box.workers[part].drain(into: self) }
             batch.reset()
         }

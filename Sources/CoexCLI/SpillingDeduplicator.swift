@@ -105,7 +105,9 @@ public final class SpillingDeduplicator {
         let directory = try SpillDirectory(in: temporaryDirectory, prefix: "coex-dedupe")
         spill = directory
         for index in 0..<Self.partitionCount {
-            partitions.append(try OutputSink.creating(directory.file("part-\(index)")))
+            // The partitions' buffers together take at most a quarter of the budget.
+            let buffer = min(1 << 20, budget / (4 * Self.partitionCount))
+            partitions.append(try OutputSink.creating(directory.file("part-\(index)"), bufferSize: buffer))
         }
         for digest in dedupe.seenDigests {
             try partition(digest).write("#\(digest.text)\n")

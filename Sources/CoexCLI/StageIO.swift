@@ -22,12 +22,14 @@ public final class StageIO {
     public func report(_ rejects: inout [Reject]) throws(IOError) {
         guard !rejects.isEmpty else { return }
         if let rejectSink {
+            // One at a time: rejects of a huge line each carry it, and must not pile up here.
             var w = JSONWriter(capacity: 4096)
             for reject in rejects {
+                w.reset()
                 reject.write(to: &w)
                 w.newline()
+                try rejectSink.write(w.bytes)
             }
-            try rejectSink.write(w.bytes)
         } else {
             failed = true
             for reject in rejects { error(reject.message) }
@@ -60,16 +62,20 @@ public final class StageIO {
                 fail(error.description)
                 continue
             }
-            do {
-                while let line = try reader.next() {
-                    try body(line, path)
-                    // One huge history chunk must not keep its buffer for the rest of the run.
-                    reader.shrinkIfLarge()
+            // A read error ends this input (the run fails, the next input is read); an
+            // error of the stage itself (output, spill files) ends the run.
+            while true {
+                let line: Line?
+                do {
+                    line = try reader.next()
+                } catch {
+                    fail(error.description)
+                    break
                 }
-            } catch .brokenPipe {
-                throw .brokenPipe
-            } catch {
-                fail(error.description)
+                guard let line else { break }
+                try body(line, path)
+                // One huge history chunk must not keep its buffer for the rest of the run.
+                reader.shrinkIfLarge()
             }
             bytesRead += reader.bytesRead
         }
@@ -85,6 +91,14 @@ public final class StageIO {
 /// run quietly with 0; a failed run exits 1 after its summary.
 public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) throws(IOError) -> Void) throws {
     ignoreBrokenPipeSignal()
+    for (fd, name) in [(Int32(1), "stdout"), (Int32(2), "stderr")] where !descriptorIsOpen(fd) {
+        if descriptorIsOpen(2) { try? OutputSink.standardError().write("\(stage): \(name) is closed\n") }
+        throw ExitCode.failure
+    }
+    if input.inputs.contains("-") && !descriptorIsOpen(0) {
+        try? OutputSink.standardError().write("\(stage): stdin is closed (no input files given)\n")
+        throw ExitCode.failure
+    }
     let io: StageIO
     do {
         io = try StageIO(stage: stage, rejectsPath: input.rejects)

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `--threads N`: how many workers share each batch of lines.
 public struct ThreadOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: one per core). Output order never depends on it.")
+    @Option(help: "Worker threads (default: one per core, at most 8). Output order never depends on it.")
     public var threads: Int = defaultWorkerCount()
 
     public init() {}

@@ -28,11 +28,11 @@ public final class OutputSink {
         return OutputSink(fd: fd, name: path, owns: true)
     }
 
-    /// Creates or truncates `path`.
-    public static func creating(_ path: String) throws(IOError) -> OutputSink {
+    /// Creates or truncates `path`; `bufferSize` bytes are gathered before each write.
+    public static func creating(_ path: String, bufferSize: Int = 1 << 20) throws(IOError) -> OutputSink {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: errnoText()) }
-        return OutputSink(fd: fd, name: path, owns: true)
+        return OutputSink(fd: fd, name: path, owns: true, threshold: max(4096, bufferSize))
     }
 
     init(fd: Int32, name: String, owns: Bool, threshold: Int = 1 << 20) {
@@ -40,7 +40,7 @@ public final class OutputSink {
         self.name = name
         ownsDescriptor = owns
         flushThreshold = threshold
-        pending.reserveCapacity(threshold + 65536)
+        pending.reserveCapacity(threshold + min(threshold, 65536))
     }
 
     deinit {
@@ -93,6 +93,12 @@ public final class OutputSink {
             throw errno == EPIPE ? .brokenPipe : .writeFailed(path: name, reason: errnoText())
         }
     }
+}
+
+/// Whether a file descriptor is open: a stage started with stdout closed must not
+/// let its rejects file (or anything else it opens) become descriptor 1.
+public func descriptorIsOpen(_ fd: Int32) -> Bool {
+    fcntl(fd, F_GETFD) != -1
 }
 
 /// A broken pipe must surface as EPIPE on write, not kill the process.

@@ -95,18 +95,33 @@ public struct HistoryProgress: Sendable, Equatable {
             == b.repeated.map { [$0.phase, $0.chunkOrder] }
     }
 
-    /// Missing chunk_order numbers per phase. Chunks count from 1, unless a chunk 0
-    /// was seen; chunks past the highest one seen cannot be told missing.
-    public var gaps: [Int: [Int]] {
-        var result: [Int: [Int]] = [:]
+    /// Missing chunk_order numbers per phase, as ranges [from, to]. Chunks count from 1,
+    /// unless a chunk 0 was seen; chunks past the highest one seen cannot be told missing.
+    /// Ranges, not numbers: a chunk_order far out (any int64 is valid) must not cost a
+    /// list as long as the gap.
+    public var gaps: [Int: [ClosedRange<Int>]] {
+        var result: [Int: [ClosedRange<Int>]] = [:]
         for (phase, orders) in chunks {
-            let present = Set(orders)
-            guard let high = orders.max() else { continue }
-            let low = present.contains(0) ? 0 : 1
-            let missing = (low...max(low, high)).filter { !present.contains($0) }
+            let present = Array(Set(orders)).sorted()
+            guard let first = present.first else { continue }
+            var missing: [ClosedRange<Int>] = []
+            var expected = present.contains(0) ? 0 : 1
+            for order in present where order >= expected {
+                if order > expected { missing.append(expected...(order - 1)) }
+                expected = order == Int.max ? order : order + 1
+            }
+            _ = first
             if !missing.isEmpty { result[phase] = missing }
         }
         return result
+    }
+
+    /// How many chunk_order numbers the gaps leave out.
+    public var missingCount: Int {
+        gaps.values.joined().reduce(0) { total, range in
+            let (sum, overflow) = total.addingReportingOverflow(range.count)
+            return overflow ? Int.max : sum
+        }
     }
 
     /// The report as a history_chunk record without phase or chunk_order.
@@ -125,7 +140,10 @@ public struct HistoryProgress: Sendable, Equatable {
         w.key("gaps"); w.beginObject()
         for (phase, missing) in gaps.sorted(by: { $0.key > $1.key }) {
             w.key(String(phase)); w.beginArray()
-            for order in missing { w.comma(); w.int(order) }
+            for range in missing {
+                w.comma(); w.beginArray(); w.comma(); w.int(range.lowerBound); w.comma(); w.int(range.upperBound)
+                w.endArray()
+            }
             w.endArray()
         }
         w.endObject()
@@ -147,8 +165,12 @@ public struct HistoryProgress: Sendable, Equatable {
         if gaps.isEmpty {
             text += ", no gaps"
         } else {
-            text += ", gaps " + gaps.sorted { $0.key > $1.key }
-                .map { "phase \($0.key): \($0.value.map(String.init).joined(separator: ","))" }.joined(separator: "; ")
+            let shown = gaps.sorted { $0.key > $1.key }.map { phase, ranges in
+                let listed = ranges.prefix(10).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+                let more = ranges.count > 10 ? ", \(ranges.count - 10) more gaps" : ""
+                return "phase \(phase): \(listed.joined(separator: ","))\(more)"
+            }
+            text += ", gaps " + shown.joined(separator: "; ") + " (\(missingCount) \(missingCount == 1 ? "chunk" : "chunks") missing)"
         }
         if !repeated.isEmpty { text += ", \(repeated.count) repeated" }
         return text

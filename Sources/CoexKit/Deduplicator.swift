@@ -19,9 +19,9 @@ public struct DedupeCounts: Sendable, Equatable {
 }
 
 /// coex-dedupe's core, on record lines: drops exact redeliveries and merges the
-/// sightings of each wamid (see `MessageMerge`). Facts other than messages, edits
-/// and revokes pass on at their first sighting, byte for byte; messages, edits and
-/// revokes are held (as bytes) to the end, because a later sighting can change them.
+/// sightings of each wamid (see `MessageMerge`). Facts other than messages, edits,
+/// revokes and statuses pass on at their first sighting, byte for byte; those are
+/// held (as bytes) to the end, because a later sighting can change which is kept.
 /// Every line out carries `arrival`, the input position of its first sighting.
 public struct Deduplicator {
     struct Held {

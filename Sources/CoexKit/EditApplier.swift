@@ -71,7 +71,7 @@ public struct EditApplier {
             result.editCount = ordered.count
         }
         if let changes = revokes.removeValue(forKey: key) {
-            appliedRevokes += changes.count
+            appliedRevokes += Self.distinct(changes).count
             result.revoked = true
             result.revokedAt = changes.compactMap(\.timestamp).min()
         }

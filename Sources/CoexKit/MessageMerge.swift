@@ -30,6 +30,10 @@ public enum MessageMerge {
         if ra != rb { return ra > rb }
         let (ca, cb) = (a.content?.bytes.count ?? -1, b.content?.bytes.count ?? -1)
         if ca != cb { return ca > cb }
+        // Equal content: the copy that says more about the message (context, referral...).
+        let (ea, eb) = ((a.extra?.bytes.count ?? 0) + (a.replyTo?.utf8.count ?? 0),
+                        (b.extra?.bytes.count ?? 0) + (b.replyTo?.utf8.count ?? 0))
+        if ea != eb { return ea > eb }
         return contentKey(a).lexicographicallyPrecedes(contentKey(b))
     }
 
@@ -59,8 +63,9 @@ public enum MessageMerge {
             w.comma()
             if let value { w.int(value) } else { w.null() }
         }
-        for value in [r.direction?.rawValue, r.origin?.rawValue, r.contactWaID, r.contactUserID, r.status,
-                      r.phoneNumberID] {
+        // Contact ids and status are not part of it: they are merged field by field
+        // (see merge), so that no filled-in value can sway which place wins.
+        for value in [r.direction?.rawValue, r.origin?.rawValue, r.phoneNumberID] {
             w.comma()
             if let value { w.string(value) } else { w.null() }
         }
@@ -83,29 +88,59 @@ public enum MessageMerge {
     /// One message from two sightings of the same wamid.
     public static func merge(_ a: Record, _ b: Record) -> Record {
         let position = betterPosition(a, b) ? a : b
-        let content = betterContent(a, b) ? a : b
+        let contentIsA = betterContent(a, b)
+        let content = contentIsA ? a : b
+        let other = contentIsA ? b : a
         var result = position
         result.type = content.type
         result.content = content.content
         result.body = content.body
-        result.replyTo = content.replyTo
-        result.extra = content.extra
+        // Context, referral, forwarded flags and unknown keys of every copy are kept.
+        result.replyTo = content.replyTo ?? other.replyTo
+        result.extra = unionExtra(content.extra, other.extra)
         // A history message resolved by its media asset is a history message, not an asset.
         result.historyAsset = a.historyAsset && b.historyAsset
         result.errors = maxRaw(a.errors, b.errors)
-        result.contactWaID = position.contactWaID ?? maxOptional(a.contactWaID, b.contactWaID)
-        result.contactUserID = position.contactUserID ?? maxOptional(a.contactUserID, b.contactUserID)
+        // Copies of one message name one user; should they differ, the larger value is
+        // kept, a rule that holds whatever the order the copies merge in.
+        result.contactWaID = maxOptional(a.contactWaID, b.contactWaID)
+        result.contactUserID = maxOptional(a.contactUserID, b.contactUserID)
         // Not part of the place in the chat: the larger value, so that ties between
         // equal places never fall to arrival order.
         result.username = maxOptional(a.username, b.username)
         result.countryCode = maxOptional(a.countryCode, b.countryCode)
         result.displayPhoneNumber = maxOptional(a.displayPhoneNumber, b.displayPhoneNumber)
-        result.status = position.status ?? maxOptional(a.status, b.status)
+        result.status = maxOptional(a.status, b.status)
         let first = isEarlier(a, b) ? a : b
         result.source = first.source
         result.line = first.line
         result.arrival = first.arrival
         return result
+    }
+
+    /// The members of both `extra` objects: `first`'s, then those only `second` has.
+    static func unionExtra(_ first: RawJSON?, _ second: RawJSON?) -> RawJSON? {
+        guard let first else { return second }
+        guard let second, first != second else { return first }
+        let parser = JSONParser()
+        guard let a = try? parser.parse(first.bytes), a.isObject else { return first }
+        var keys: Set<[UInt8]> = []
+        var w = JSONWriter(capacity: first.bytes.count + second.bytes.count)
+        w.beginObject()
+        for member in a.members {
+            keys.insert(Array(member.keyBytes))
+            w.key(member.keyBytes)
+            member.value.write(to: &w)
+        }
+        let secondParser = JSONParser()
+        if let b = try? secondParser.parse(second.bytes), b.isObject {
+            for member in b.members where !keys.contains(Array(member.keyBytes)) {
+                w.key(member.keyBytes)
+                member.value.write(to: &w)
+            }
+        }
+        w.endObject()
+        return RawJSON(w.bytes)
     }
 
     static func isEarlier(_ a: Record, _ b: Record) -> Bool {

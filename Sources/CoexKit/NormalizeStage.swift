@@ -48,12 +48,26 @@ public struct NormalizeStage {
             return
         }
         if let envelope = Envelope.read(root) {
-            counts.normalized += 1
-            counts.droppedUpstream += envelope.dropped
-            let before = normalizer.counts.badRecords
+            // An envelope is trusted only as far as it checks out: its body must be a
+            // webhook, and its bad records exactly those coex-validate counted.
+            if let reason = WebhookValidator.checkEnvelope(envelope.body) {
+                counts.rejected += 1
+                rejects.append(Reject(provenance: envelope.provenance, stage: Self.name, reason: reason,
+                                      raw: Array(bytes)))
+                return
+            }
+            let start = records.count
+            let countsBefore = normalizer.counts
             normalizer.normalize(envelope.body, provenance: envelope.provenance, into: &records)
-            // Records dropped upstream are bad here too; count them once, as upstream drops.
-            normalizer.counts.badRecords = before
+            let bad = normalizer.counts.badRecords - countsBefore.badRecords
+            normalizer.counts.badRecords = countsBefore.badRecords
+            if bad == envelope.dropped {
+                counts.normalized += 1
+                counts.droppedUpstream += envelope.dropped
+                return
+            }
+            judge(envelope.body, bytes: bytes, provenance: envelope.provenance, start: start,
+                  countsBefore: countsBefore, records: &records, rejects: &rejects)
             return
         }
         // Normalizing checks every record as it goes; the full validation walk,
@@ -72,7 +86,17 @@ public struct NormalizeStage {
             return
         }
         normalizer.counts.badRecords = badBefore
-        switch WebhookValidator.check(root) {
+        judge(root, bytes: bytes, provenance: provenance, start: start, countsBefore: countsBefore,
+              records: &records, rejects: &rejects)
+    }
+
+    /// Full validation of a body whose records were not all good: the line is
+    /// rejected whole (its records taken back), or its bad records one by one.
+    private mutating func judge(
+        _ body: JSONValue, bytes: UnsafeRawBufferPointer, provenance: Provenance, start: Int,
+        countsBefore: NormalizeCounts, records: inout [Record], rejects: inout [Reject]
+    ) {
+        switch WebhookValidator.check(body) {
         case .rejected(let reason, let path):
             // Nothing of a rejected line goes out, nor is counted as out.
             records.removeSubrange(start...)
@@ -82,9 +106,11 @@ public struct NormalizeStage {
         case .valid(let dropped):
             counts.normalized += 1
             counts.rejectedRecords += dropped.count
+            // One copy of the line, shared by its rejects (arrays share storage until written).
+            let raw = dropped.isEmpty ? [] : Array(bytes)
             for bad in dropped {
                 rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
-                                      raw: Array(bytes)))
+                                      raw: raw))
             }
         }
     }

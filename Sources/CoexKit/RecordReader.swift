@@ -61,6 +61,9 @@ public struct RecordReader {
         return view
     }
 
+    /// Counts a line the caller rejected after reading it.
+    public mutating func countRejected() { rejected += 1 }
+
     public mutating func add(_ other: RecordReader) {
         lines += other.lines
         blank += other.blank

@@ -51,9 +51,11 @@ public struct ValidateStage {
         case .valid(let dropped):
             counts.valid += 1
             counts.rejectedRecords += dropped.count
+            // One copy of the line, shared by its rejects (arrays share storage until written).
+            let raw = dropped.isEmpty ? [] : Array(bytes)
             for bad in dropped {
                 rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
-                                      raw: Array(bytes)))
+                                      raw: raw))
             }
             if let bodyOut {
                 // The caller writes the body itself: a huge line is never copied here.

@@ -136,7 +136,8 @@ public enum WebhookRules {
             if let info = value["waba_info"], !info.isNull {
                 guard info.isObject else { return "account_update \"waba_info\" must be an object" }
                 if let reason = optionalString(info, "waba_id", what: "waba_info") { return reason }
-                if let id = info["waba_id"]?.string, let reason = unsafeFileNameReason(id) {
+                // An empty waba_id names no business: the entry's id stands (see the normalizer).
+                if let id = info["waba_id"]?.nonEmptyString, let reason = unsafeFileNameReason(id) {
                     return "waba_info.waba_id \(reason)"
                 }
             }
@@ -277,6 +278,8 @@ public enum WebhookRules {
     public static func checkStateSync(_ item: JSONValue) -> String? {
         guard item.isObject else { return "state_sync item must be an object, not \(item.kind.name)" }
         if let reason = requireString(item, "type", what: "state_sync item") { return reason }
+        // Items of other types than contact are not ours to judge: they pass and are counted.
+        guard item["type"]!.stringEquals("contact") else { return nil }
         if let reason = requireString(item, "action", what: "state_sync item") { return reason }
         if let metadata = item["metadata"], !metadata.isNull {
             guard metadata.isObject else { return "state_sync \"metadata\" must be an object" }
@@ -284,15 +287,13 @@ public enum WebhookRules {
         } else {
             return "state_sync item has no object \"metadata\""
         }
-        if item["type"]!.stringEquals("contact") {
-            if let reason = requireObject(item, "contact", what: "state_sync contact item") { return reason }
-            let contact = item["contact"]!
-            for key: StaticString in ["full_name", "first_name", "phone_number", "user_id", "username"] {
-                if let reason = optionalString(contact, key, what: "state_sync contact") { return reason }
-            }
-            if contact["phone_number"]?.nonEmptyString == nil && contact["user_id"]?.nonEmptyString == nil {
-                return "state_sync contact has neither \"phone_number\" nor \"user_id\""
-            }
+        if let reason = requireObject(item, "contact", what: "state_sync contact item") { return reason }
+        let contact = item["contact"]!
+        for key: StaticString in ["full_name", "first_name", "phone_number", "user_id", "username"] {
+            if let reason = optionalString(contact, key, what: "state_sync contact") { return reason }
+        }
+        if contact["phone_number"]?.nonEmptyString == nil && contact["user_id"]?.nonEmptyString == nil {
+            return "state_sync contact has neither \"phone_number\" nor \"user_id\""
         }
         return nil
     }

@@ -15,7 +15,8 @@ struct DedupeCommand: ParsableCommand {
             a media asset resolves its media_placeholder, real content beats 'unsupported',
             a message seen in history and live or as an echo is kept once with the richer
             content and its history place. Edits and revokes are kept by their own wamid
-            and kind, other facts by their content; none is merged into a message here.
+            and kind, statuses by wamid and status, other facts by their content; none is
+            merged into a message here.
             Every record out carries "arrival": the input position of its first sighting.
             Past --memory the state spills to temporary files. A summary goes to stderr.
 
@@ -72,7 +73,20 @@ final class DedupeWorker: LineWorker {
 
     func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
         guard let view = reader.view(bytes, padded: true, provenance: provenance, rejects: &rejects) else { return }
-        keys.append((view.dedupeKey(scratch: &scratch), view.hasArrival))
+        let key = view.dedupeKey(scratch: &scratch)
+        // A held record may have to be merged later, as a record: it must read as one now,
+        // or which copy survives would depend on which came first.
+        if key.held {
+            do {
+                _ = try Record(json: view.value)
+            } catch {
+                reader.countRejected()
+                rejects.append(Reject(provenance: provenance, stage: "coex-dedupe",
+                                      reason: "not a coex record: \(error.description)", raw: Array(bytes)))
+                return
+            }
+        }
+        keys.append((key, view.hasArrival))
         lines.append(bytes)
     }
 

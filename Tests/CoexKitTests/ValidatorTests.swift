@@ -238,7 +238,21 @@ struct ValidatorTests {
         #expect(outcome.reason?.hasPrefix("entry id ") == true, "\(outcome)")
     }
 
-    @Test("a waba_info.waba_id unsafe as a file name rejects the change", arguments: ["..", "", "x/y"])
+    @Test("an empty waba_info.waba_id names no business: the entry id stands")
+    func emptyWabaInfoID() throws {
+        let value = #"{"event":"PARTNER_REMOVED","waba_info":{"waba_id":""}}"#
+        let line = Unit.body(field: "account_update", value: value, entryID: "1187346502918374")
+        let outcome = LineOutcome(line)
+        #expect(outcome.rejectedPath == nil && outcome.reason == nil, "\(outcome)")
+        let parser = JSONParser()
+        var normalizer = Normalizer()
+        var records: [Record] = []
+        normalizer.normalize(try parser.parse(line), provenance: Provenance(source: "t", line: 1), into: &records)
+        #expect(records.map(\.wabaID) == ["1187346502918374"])
+        #expect(records.first?.entryID == nil)
+    }
+
+    @Test("a waba_info.waba_id unsafe as a file name rejects the change", arguments: ["..", "x/y"])
     func unsafeWabaInfoID(id: String) {
         let value = #"{"event":"PARTNER_REMOVED","waba_info":{"waba_id":"\#(id)"}}"#
         let outcome = LineOutcome(Unit.body(field: "account_update", value: value, entryID: "1187346502918374"))
