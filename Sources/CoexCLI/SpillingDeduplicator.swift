@@ -16,6 +16,8 @@ public final class SpillingDeduplicator {
     private var nextArrival = 0
     private var line: [UInt8] = []
     public private(set) var counts = DedupeCounts()
+    /// Lines of copies that could not be merged because they are not records.
+    public var unreadable: [[UInt8]] = []
     public var spilled: Bool { spill != nil }
 
     public init(budget: Int, temporaryDirectory: String) {
@@ -30,6 +32,7 @@ public final class SpillingDeduplicator {
         nextArrival += 1
         if spill == nil {
             dedupe.process(bytes, key: key, hasArrival: hasArrival, arrival: arrival, into: &out)
+            unreadable.append(contentsOf: dedupe.takeUnreadable())
             // Half the budget: growing a table or arena briefly needs the old and the new copy.
             if dedupe.approximateBytes > budget / 2 { try startSpilling() }
         } else {
@@ -66,6 +69,7 @@ public final class SpillingDeduplicator {
                 let key = view.dedupeKey(scratch: &scratch)
                 part.process(line.bytes, key: key, hasArrival: true, arrival: value["arrival"]?.int64.map(Int.init) ?? 0,
                              into: &out)
+                unreadable.append(contentsOf: part.takeUnreadable())
                 if out.count >= 1 << 20 {
                     try emit(out)
                     out.removeAll(keepingCapacity: true)
@@ -76,6 +80,7 @@ public final class SpillingDeduplicator {
             counts.recordsOut += part.counts.recordsOut
             counts.duplicates += part.counts.duplicates
             counts.merged += part.counts.merged
+            counts.unreadable += part.counts.unreadable
         }
     }
 

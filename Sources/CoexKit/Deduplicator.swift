@@ -8,6 +8,8 @@ public struct DedupeCounts: Sendable, Equatable {
     /// Sightings of a wamid folded into its message that differed from it (a resolved
     /// placeholder, content beating `unsupported`, history meeting live or echo).
     public var merged = 0
+    /// Copies of a held fact that are not readable as records: rejected.
+    public var unreadable = 0
     public init() {}
 
     public mutating func add(_ other: Self) {
@@ -15,6 +17,7 @@ public struct DedupeCounts: Sendable, Equatable {
         recordsOut += other.recordsOut
         duplicates += other.duplicates
         merged += other.merged
+        unreadable += other.unreadable
     }
 }
 
@@ -36,6 +39,14 @@ public struct Deduplicator {
     private var arena = ByteArena()
     private var garbage = 0
     private var line: [UInt8] = []
+    /// Copies rejected because they do not read as records (taken by `takeUnreadable`).
+    private var unreadable: [[UInt8]] = []
+
+    /// The lines of copies that could not be merged because they are not records.
+    public mutating func takeUnreadable() -> [[UInt8]] {
+        defer { unreadable.removeAll() }
+        return unreadable
+    }
     private let parser = JSONParser()
     private var scratch = JSONWriter(capacity: 1024)
 
@@ -76,10 +87,21 @@ public struct Deduplicator {
         }
         // A second sighting: rare enough to decode both and merge as records.
         let entry = entries[index]
-        guard let before = decode(arena.bytes(entry.slot)),
-            var sighting = decode(line)
-        else {
-            counts.duplicates += 1
+        let stored = decode(arena.bytes(entry.slot))
+        let decoded = decode(line)
+        guard let before = stored, var sighting = decoded else {
+            // A copy that does not read as a record cannot be merged: it is rejected,
+            // and a readable copy is kept whichever came first.
+            counts.unreadable += 1
+            if stored == nil, decoded != nil {
+                unreadable.append(Array(arena.bytes(entry.slot)))
+                garbage += entry.slot.length
+                var fresh: [UInt8] = []
+                Self.append(line, arrival: hasArrival ? nil : arrival, to: &fresh)
+                entries[index] = Held(arrival: min(entry.arrival, arrival), slot: arena.append(fresh))
+            } else {
+                unreadable.append(Array(line))
+            }
             return
         }
         if !hasArrival { sighting.arrival = arrival }

@@ -36,6 +36,7 @@ struct DedupeCommand: ParsableCommand {
                 DedupeWorker { keys, lines, io throws(IOError) in
                     for i in keys.indices {
                         try dedupe.process(lines[i], key: keys[i].key, hasArrival: keys[i].hasArrival, into: &out)
+                        try reportUnreadable(dedupe, io)
                         if out.count >= 1 << 20 {
                             try io.output.write(out)
                             out.removeAll(keepingCapacity: true)
@@ -46,15 +47,31 @@ struct DedupeCommand: ParsableCommand {
             try io.forEachLineInParallel(input.inputs, workers: workers)
             try io.output.write(out)
             try dedupe.finish { bytes throws(IOError) in try io.output.write(bytes) }
+            try reportUnreadable(dedupe, io)
             let c = dedupe.counts
             var reader = RecordReader(stage: "coex-dedupe")
             for worker in workers { reader.add(worker.reader) }
             var summary = "\(reader.lines) lines read: \(c.recordsIn) records in, \(c.recordsOut) out, "
                 + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(reader.rejected) rejected, \(reader.blank) blank"
+            if c.unreadable > 0 { summary += "; \(c.unreadable) copies rejected: not readable as records" }
             if dedupe.spilled { summary += "; spilled to disk past --memory \(memory.memory)" }
             io.note(summary)
         }
     }
+}
+
+/// Copies the deduplicator could not merge become rejects, with the provenance they carry.
+func reportUnreadable(_ dedupe: SpillingDeduplicator, _ io: StageIO) throws(IOError) {
+    guard !dedupe.unreadable.isEmpty else { return }
+    let parser = JSONParser()
+    var rejects = dedupe.unreadable.map { line -> Reject in
+        let value = try? parser.parse(line)
+        let provenance = Provenance(source: value?["source"]?.string ?? "-", line: Int(value?["line"]?.int64 ?? 0))
+        return Reject(provenance: provenance, stage: "coex-dedupe",
+                      reason: "a copy of a held fact that does not read as a coex record", raw: line)
+    }
+    dedupe.unreadable.removeAll()
+    try io.report(&rejects)
 }
 
 /// Parses its share of a batch and computes each record's dedupe key; the lines
@@ -74,18 +91,6 @@ final class DedupeWorker: LineWorker {
     func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
         guard let view = reader.view(bytes, padded: true, provenance: provenance, rejects: &rejects) else { return }
         let key = view.dedupeKey(scratch: &scratch)
-        // A held record may have to be merged later, as a record: it must read as one now,
-        // or which copy survives would depend on which came first.
-        if key.held {
-            do {
-                _ = try Record(json: view.value)
-            } catch {
-                reader.countRejected()
-                rejects.append(Reject(provenance: provenance, stage: "coex-dedupe",
-                                      reason: "not a coex record: \(error.description)", raw: Array(bytes)))
-                return
-            }
-        }
         keys.append((key, view.hasArrival))
         lines.append(bytes)
     }
