@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "coex-dedupe", targets: ["coex-dedupe"]),
         .executable(name: "coex-order", targets: ["coex-order"]),
         .executable(name: "coex-apply", targets: ["coex-apply"]),
+        .executable(name: "coex-load", targets: ["coex-load"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
     ],
     dependencies: [
@@ -41,6 +42,8 @@ let package = Package(
         .target(name: "CoexSQLite", dependencies: ["CSQLite"]),
         // Archives through libarchive: tar.zst, tar.gz, zip, written deterministically.
         .target(name: "CoexArchive", dependencies: ["CArchive"]),
+        // The per-business SQLite state: schema, migrations, incremental load.
+        .target(name: "CoexStore", dependencies: ["CoexKit", "CoexSQLite"]),
         // Deterministic capture generator for tests and benchmarks.
         .target(name: "CoexSamples", dependencies: ["CoexJSON"]),
         // What every stage executable shares: options, stage driver, exit codes.
@@ -57,6 +60,7 @@ let package = Package(
         .executableTarget(name: "coex-dedupe", dependencies: ["CoexCLI"]),
         .executableTarget(name: "coex-order", dependencies: ["CoexCLI"]),
         .executableTarget(name: "coex-apply", dependencies: ["CoexCLI"]),
+        .executableTarget(name: "coex-load", dependencies: ["CoexCLI", "CoexStore"]),
         .executableTarget(
             name: "coex-gen",
             dependencies: [
@@ -71,6 +75,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
+        .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite"]),
         .testTarget(
             name: "CoexEndToEndTests",
             dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],

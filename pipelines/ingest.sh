@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Captures to one exact state, in one pipe of the stage executables:
 #   pipelines/ingest.sh CAPTURES... OUTDIR
-# validate | normalize | dedupe | order | apply, writing OUTDIR/state.ndjson (the final records:
-# messages in chat order with edits and revokes applied, versions, statuses, contacts, account
-# events, history reports, pending changes; docs/records.md) and keeping the rejects next to it in
-# OUTDIR/rejects.ndjson. Stage summaries go to stderr.
+# validate | normalize | dedupe | order | apply | load, writing OUTDIR/state.ndjson (the final
+# records: messages in chat order with edits and revokes applied, versions, statuses, contacts,
+# account events, history reports, pending changes; docs/records.md), one SQLite database per
+# business in OUTDIR/db/ (docs/schema.md; loading again, or a later night, is incremental), and
+# keeping the rejects next to them in OUTDIR/rejects.ndjson. Stage summaries go to stderr.
 # Uses the release build in .build/release (swift build -c release), or COEX_BIN.
 set -euo pipefail
 
@@ -23,6 +24,7 @@ mkdir -p "$out"
     | "$bin/coex-dedupe" --rejects "$out/rejects.ndjson" \
     | "$bin/coex-order" --rejects "$out/rejects.ndjson" \
     | "$bin/coex-apply" --rejects "$out/rejects.ndjson" \
-    > "$out/state.ndjson.tmp"
+    | tee "$out/state.ndjson.tmp" \
+    | "$bin/coex-load" --rejects "$out/rejects.ndjson" --out-dir "$out/db"
 mv "$out/state.ndjson.tmp" "$out/state.ndjson"
 echo "$out/state.ndjson: $(wc -l < "$out/state.ndjson") records; $out/rejects.ndjson: $(wc -l < "$out/rejects.ndjson") rejects" >&2

@@ -136,6 +136,7 @@ public struct EditApplier {
             v.type = edit.type
             v.body = edit.body
             v.content = edit.content
+            v.replyTo = edit.replyTo ?? message.replyTo
             v.direction = edit.direction
             v.origin = edit.origin
         } else {
@@ -143,6 +144,7 @@ public struct EditApplier {
             v.type = message.type
             v.body = message.body
             v.content = message.content
+            v.replyTo = message.replyTo
             v.direction = message.direction
             v.origin = message.origin
         }

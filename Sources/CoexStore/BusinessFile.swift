@@ -1,0 +1,18 @@
+/// Where a business's database lives: `DIR/<waba_id>.sqlite`.
+public enum BusinessFile {
+    /// Upstream stages reject unsafe WABA ids already; coex-load checks again because a
+    /// record file can come from anywhere, and `..` or `/` would write outside DIR.
+    public static func isSafe(_ wabaID: String) -> Bool {
+        !wabaID.isEmpty && wabaID != "." && wabaID != ".." && !wabaID.utf8.contains(0x2F) && !wabaID.utf8.contains(0)
+    }
+
+    public static func name(for wabaID: String) throws(StoreError) -> String {
+        guard isSafe(wabaID) else { throw .unsafeBusinessID(wabaID) }
+        return wabaID + ".sqlite"
+    }
+
+    public static func path(for wabaID: String, in directory: String) throws(StoreError) -> String {
+        let name = try name(for: wabaID)
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+}

@@ -1,0 +1,265 @@
+import CoexSQLite
+
+/// The database schema, versioned with `PRAGMA user_version` (docs/schema.md describes
+/// every table and column).
+///
+/// A database is brought to `version` by running, in order, every migration whose
+/// version is above the database's own: migration N turns a version N-1 database into
+/// a version N one. Migrations run inside the load's transaction, so a crash half way
+/// leaves the old version. A database newer than `version` is refused untouched: an old
+/// binary cannot know what a newer schema means.
+public enum StoreSchema {
+    public struct Migration: Sendable {
+        public let version: Int32
+        public let sql: String
+    }
+
+    /// In version order, without gaps, starting at 1.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, sql: version1),
+    ]
+
+    public static var version: Int32 { migrations.last!.version }
+
+    /// The database's schema version, or an error when this binary must not touch it
+    /// (a newer schema, or an SQLite file coex did not write).
+    @discardableResult
+    public static func check(_ db: Database) throws(StoreError) -> Int32 {
+        let found = try sql { try db.userVersion }
+        if found > version {
+            throw .newerSchema(path: db.path, found: found, supported: version)
+        }
+        if found == 0 {
+            // Version 0 is also what any SQLite file without coex's schema reports.
+            let tables = try sql {
+                let s = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+                return try s.step() ? s.int(at: 0) : 0
+            }
+            if tables > 0 { throw .foreignDatabase(path: db.path) }
+        }
+        return found
+    }
+
+    /// Brings `db` to the current version. Call inside the load's transaction.
+    /// Returns the version the database had before.
+    @discardableResult
+    public static func migrate(_ db: Database) throws(StoreError) -> Int32 {
+        let found = try check(db)
+        for migration in migrations where migration.version > found {
+            try sql {
+                try db.execute(migration.sql)
+                try db.setUserVersion(migration.version)
+            }
+        }
+        return found
+    }
+
+    // Key choices (see docs/schema.md): wamid-keyed tables are written in wamid order
+    // by coex-load, so their B-trees grow at one end; small tables keyed by text use
+    // WITHOUT ROWID so that the key is the table. No column records when a run happened,
+    // except in `imports`, so that re-running an import changes nothing else.
+    /// The chat indexes of version 1: every row of a user, by chat key (wa_id, else user_id).
+    /// Identity reconciliation finds a user's stored rows through them. A load into a
+    /// database without such rows builds them once at the end instead of row by row.
+    static let chatIndexes = """
+        CREATE INDEX messages_chat ON messages (coalesce(contact_wa_id, contact_user_id));
+        CREATE INDEX statuses_chat ON statuses (coalesce(contact_wa_id, contact_user_id));
+        CREATE INDEX pending_changes_chat ON pending_changes (coalesce(contact_wa_id, contact_user_id));
+        """
+
+    static let dropChatIndexes = """
+        DROP INDEX messages_chat; DROP INDEX statuses_chat; DROP INDEX pending_changes_chat;
+        """
+
+    static let version1 = """
+        CREATE TABLE messages (
+            wamid TEXT NOT NULL UNIQUE,
+            phone_number_id TEXT,
+            contact_wa_id TEXT,
+            contact_user_id TEXT,
+            username TEXT,
+            country_code TEXT,
+            group_id TEXT,
+            direction TEXT,
+            origin TEXT,
+            type TEXT,
+            body TEXT,
+            content TEXT,
+            extra TEXT,
+            reply_to TEXT,
+            errors TEXT,
+            timestamp INTEGER,
+            seq INTEGER,
+            status TEXT,
+            history_status TEXT,
+            edit_count INTEGER NOT NULL DEFAULT 0,
+            revoked INTEGER NOT NULL DEFAULT 0,
+            revoked_at INTEGER,
+            phase INTEGER,
+            chunk_order INTEGER,
+            thread_index INTEGER,
+            message_index INTEGER,
+            history_asset INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            arrival INTEGER NOT NULL
+        );
+
+        CREATE TABLE message_versions (
+            wamid TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            edit_wamid TEXT,
+            edited_at INTEGER,
+            type TEXT,
+            body TEXT,
+            content TEXT,
+            reply_to TEXT,
+            direction TEXT,
+            origin TEXT,
+            source TEXT NOT NULL,
+            PRIMARY KEY (wamid, version)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE statuses (
+            wamid TEXT NOT NULL,
+            status TEXT NOT NULL,
+            timestamp INTEGER,
+            phone_number_id TEXT,
+            recipient_id TEXT,
+            recipient_user_id TEXT,
+            contact_wa_id TEXT,
+            contact_user_id TEXT,
+            username TEXT,
+            group_id TEXT,
+            errors TEXT,
+            extra TEXT,
+            source TEXT NOT NULL,
+            PRIMARY KEY (wamid, status)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE contacts (
+            phone_number_id TEXT NOT NULL,
+            contact_key TEXT NOT NULL,
+            wa_id TEXT,
+            user_id TEXT,
+            username TEXT,
+            full_name TEXT,
+            first_name TEXT,
+            profile_name TEXT,
+            removed INTEGER NOT NULL DEFAULT 0,
+            list_action TEXT,
+            list_updated_at INTEGER,
+            names_updated_at INTEGER,
+            profile_updated_at INTEGER,
+            username_updated_at INTEGER,
+            updated_at INTEGER,
+            PRIMARY KEY (phone_number_id, contact_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX contacts_contact_key ON contacts (contact_key);
+
+        CREATE TABLE pending_changes (
+            kind TEXT NOT NULL,
+            wamid TEXT NOT NULL,
+            original_message_id TEXT NOT NULL,
+            phone_number_id TEXT,
+            contact_wa_id TEXT,
+            contact_user_id TEXT,
+            direction TEXT,
+            origin TEXT,
+            timestamp INTEGER,
+            type TEXT,
+            body TEXT,
+            content TEXT,
+            reply_to TEXT,
+            extra TEXT,
+            source TEXT NOT NULL,
+            PRIMARY KEY (kind, wamid)
+        ) WITHOUT ROWID;
+        CREATE INDEX pending_changes_original ON pending_changes (original_message_id);
+
+        CREATE TABLE user_ids (
+            wa_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            first_seen_at INTEGER,
+            last_seen_at INTEGER,
+            PRIMARY KEY (wa_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE user_id_changes (
+            previous_user_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            wa_id TEXT,
+            changed_at INTEGER,
+            wamid TEXT,
+            PRIMARY KEY (previous_user_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE phone_numbers (
+            phone_number_id TEXT PRIMARY KEY NOT NULL,
+            display_phone_number TEXT
+        ) WITHOUT ROWID;
+
+        CREATE TABLE account_events (
+            fact_id TEXT PRIMARY KEY NOT NULL,
+            event TEXT,
+            time INTEGER,
+            phone_number TEXT,
+            reason TEXT,
+            initiated_by TEXT,
+            owner_business_id TEXT,
+            entry_id TEXT,
+            extra TEXT,
+            source TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE history_chunks (
+            fact_id TEXT PRIMARY KEY NOT NULL,
+            phone_number_id TEXT,
+            phase INTEGER,
+            chunk_order INTEGER,
+            progress INTEGER,
+            threads INTEGER,
+            messages INTEGER,
+            time INTEGER,
+            source TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE sync_errors (
+            fact_id TEXT PRIMARY KEY NOT NULL,
+            phone_number_id TEXT,
+            code INTEGER,
+            title TEXT,
+            message TEXT,
+            details TEXT,
+            timestamp INTEGER,
+            extra TEXT,
+            source TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE errors (
+            fact_id TEXT PRIMARY KEY NOT NULL,
+            phone_number_id TEXT,
+            wamid TEXT,
+            code INTEGER,
+            title TEXT,
+            message TEXT,
+            details TEXT,
+            timestamp INTEGER,
+            extra TEXT,
+            source TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        \(chatIndexes)
+
+        CREATE TABLE imports (
+            import_id INTEGER PRIMARY KEY,
+            time INTEGER NOT NULL,
+            inputs TEXT NOT NULL,
+            schema_version INTEGER NOT NULL,
+            records_in INTEGER NOT NULL,
+            loaded INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            counts TEXT NOT NULL
+        );
+        """
+}
