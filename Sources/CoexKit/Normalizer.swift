@@ -114,7 +114,7 @@ struct ChangeContext {
     // MARK: messages
 
     func messagesValue(_ n: inout Normalizer, _ out: inout [Record]) {
-        let latest = latestTimestamp()
+        let start = out.count
         if let messages = value["messages"] {
             for m in messages.elements {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
@@ -131,11 +131,12 @@ struct ChangeContext {
                 out.append(status(s))
             }
         }
-        emitContacts(timestamp: latest, n: &n, out: &out)
+        emitContacts(timestamp: latestTimestamp(out, from: start), n: &n, out: &out)
         emitErrors(value["errors"], wamid: nil, timestamp: entryTime, n: &n, out: &out)
     }
 
     func echoesValue(_ n: inout Normalizer, _ out: inout [Record]) {
+        let start = out.count
         if let echoes = value["message_echoes"] {
             for m in echoes.elements {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
@@ -143,7 +144,7 @@ struct ChangeContext {
                             group: m["group_id"]?.nonEmptyString, n: &n, out: &out)
             }
         }
-        emitContacts(timestamp: latestTimestamp(), n: &n, out: &out)
+        emitContacts(timestamp: latestTimestamp(out, from: start), n: &n, out: &out)
         emitErrors(value["errors"], wamid: nil, timestamp: entryTime, n: &n, out: &out)
     }
 
@@ -165,6 +166,7 @@ struct ChangeContext {
             }
         }
         // Media assets that resolve placeholders arrive on this field as plain messages.
+        let start = out.count
         if let messages = value["messages"] {
             for m in messages.elements {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
@@ -181,7 +183,7 @@ struct ChangeContext {
                             group: nil, asset: true, n: &n, out: &out)
             }
         }
-        emitContacts(timestamp: latestTimestamp(), n: &n, out: &out)
+        emitContacts(timestamp: latestTimestamp(out, from: start), n: &n, out: &out)
         emitErrors(value["errors"], wamid: nil, timestamp: entryTime, n: &n, out: &out)
     }
 
@@ -476,15 +478,17 @@ struct ChangeContext {
         return nil
     }
 
-    func latestTimestamp() -> Int64? {
+    /// The latest time of the messages and statuses this value produced (records from
+    /// `start` on), else entry.time: the time of a profile seen beside them. Only good
+    /// records made it to `out`, so a rejected message never dates its neighbours.
+    func latestTimestamp(_ out: [Record], from start: Int) -> Int64? {
         var latest: Int64?
-        for key: StaticString in ["messages", "message_echoes", "statuses"] {
-            guard let array = value[key] else { continue }
-            for item in array.elements {
-                // Only good records count: a rejected message must not date its neighbours.
-                let good = key.utf8Start[0] == UInt8(ascii: "s") ? WebhookRules.checkStatus(item) == nil
-                    : WebhookRules.checkMessage(item) == nil
-                if good, let t = item["timestamp"].flatMap(WebhookRules.timestamp), t > (latest ?? -1) { latest = t }
+        for i in start..<out.count {
+            switch out[i].kind {
+            case .message, .edit, .revoke, .status:
+                if let t = out[i].timestamp, t > (latest ?? -1) { latest = t }
+            default:
+                break
             }
         }
         return latest ?? entryTime
