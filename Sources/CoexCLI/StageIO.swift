@@ -122,3 +122,8 @@ public func tally(_ counts: [String: Int]) -> String {
     counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
 }
+
+/// "1 history report", "3 history reports".
+public func plural(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+}

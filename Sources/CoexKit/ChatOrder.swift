@@ -11,14 +11,6 @@ import CoexJSON
 /// chunk_order and the place in the chunk, then arrival order for live messages.
 /// History position alone is wrong across phases, and wamids carry no order.
 public enum OrderKey {
-    public static func of(_ r: Record) -> [UInt8] {
-        var key: [UInt8] = []
-        build(&key, waba: Array(r.wabaID.utf8), kind: r.kind, phone: Array((r.phoneNumberID ?? "").utf8),
-              phase: r.phase, chunkOrder: r.chunkOrder, timestamp: r.timestamp, isHistory: r.origin == .history,
-              threadIndex: r.threadIndex, messageIndex: r.messageIndex, arrival: r.arrival)
-        return key
-    }
-
     /// The key of a record read in place; `key` is cleared and reused.
     public static func of(_ view: RecordView, into key: inout [UInt8]) {
         let v = view.value
@@ -254,7 +246,7 @@ public struct ChatSequencer {
             out.append(UInt8(ascii: "}"))
             return
         }
-        append(line, member: "seq", value: seq, to: &out)
+        RecordLine.append(line, member: "seq", value: seq, to: &out)
     }
 
     public mutating func finish(into out: inout [UInt8]) {
@@ -279,21 +271,4 @@ public struct ChatSequencer {
         lastChunk = nil
     }
 
-    /// `line` with `,"NAME":N` added before its closing brace.
-    static func append(_ line: UnsafeRawBufferPointer, member: StaticString, value: Int, to out: inout [UInt8]) {
-        var end = line.count
-        while end > 0 && (line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D) { end -= 1 }
-        guard end > 1, line[end - 1] == UInt8(ascii: "}") else {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<end]))
-            return
-        }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<(end - 1)]))
-        out.append(UInt8(ascii: ","))
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeRawBufferPointer(start: member.utf8Start, count: member.utf8CodeUnitCount))
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
-        out.append(contentsOf: String(value).utf8)
-        out.append(UInt8(ascii: "}"))
-    }
 }

@@ -165,18 +165,13 @@ public struct Deduplicator {
         return try? Record(json: value)
     }
 
-    /// `line` with `,"arrival":N` added before its closing brace (when `arrival` is given).
+    /// `line` with `,"arrival":N` added (when `arrival` is given).
     public static func append(_ line: UnsafeRawBufferPointer, arrival: Int?, to out: inout [UInt8]) {
-        var end = line.count
-        while end > 0 && (line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D) { end -= 1 }
-        guard let arrival, end > 1, line[end - 1] == UInt8(ascii: "}") else {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<end]))
+        guard let arrival else {
+            out.append(contentsOf: line)
             return
         }
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<(end - 1)]))
-        out.append(contentsOf: #","arrival":"#.utf8)
-        out.append(contentsOf: String(arrival).utf8)
-        out.append(UInt8(ascii: "}"))
+        RecordLine.append(line, member: "arrival", value: arrival, to: &out)
     }
 
     static func combine(_ a: Record, _ b: Record) -> Record {
@@ -205,10 +200,4 @@ public struct Deduplicator {
         return x == y
     }
 
-    public static func size(_ r: Record) -> Int {
-        var n = 400
-        for s in [r.wamid, r.body, r.contactWaID, r.contactUserID, r.type, r.source] { n += s?.utf8.count ?? 0 }
-        for raw in [r.content, r.extra, r.errors] { n += raw?.bytes.count ?? 0 }
-        return n
-    }
 }

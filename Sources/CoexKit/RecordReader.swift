@@ -14,25 +14,15 @@ public struct RecordReader {
     public mutating func read(
         _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]
     ) -> Record? {
-        lines += 1
-        if isBlank(bytes) {
-            blank += 1
-            return nil
-        }
-        guard let value = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: stage,
-                                       rejects: &rejects)
-        else {
-            rejected += 1
-            return nil
-        }
+        guard let value = value(bytes, padded: padded, provenance: provenance, rejects: &rejects) else { return nil }
         do {
             return try Record(json: value)
         } catch {
             rejected += 1
             rejects.append(Reject(provenance: provenance, stage: stage,
                                   reason: "not a coex record: \(error.description)", raw: Array(bytes)))
+            return nil
         }
-        return nil
     }
 
     /// The record of a line read in place (see `RecordView`), or nil (blank, or a reject).
@@ -40,17 +30,7 @@ public struct RecordReader {
     public mutating func view(
         _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]
     ) -> RecordView? {
-        lines += 1
-        if isBlank(bytes) {
-            blank += 1
-            return nil
-        }
-        guard let value = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: stage,
-                                       rejects: &rejects)
-        else {
-            rejected += 1
-            return nil
-        }
+        guard let value = value(bytes, padded: padded, provenance: provenance, rejects: &rejects) else { return nil }
         guard let view = RecordView(value) else {
             rejected += 1
             rejects.append(Reject(provenance: provenance, stage: stage,
@@ -59,6 +39,24 @@ public struct RecordReader {
             return nil
         }
         return view
+    }
+
+    /// The JSON of a line, counted: nil for a blank line, or a reject when it is not JSON.
+    private mutating func value(
+        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]
+    ) -> JSONValue? {
+        lines += 1
+        if isBlank(bytes) {
+            blank += 1
+            return nil
+        }
+        guard let value = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: stage,
+                                       rejects: &rejects)
+        else {
+            rejected += 1
+            return nil
+        }
+        return value
     }
 
     /// Counts a line the caller rejected after reading it.

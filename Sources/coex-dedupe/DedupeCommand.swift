@@ -53,7 +53,7 @@ struct DedupeCommand: ParsableCommand {
             for worker in workers { reader.add(worker.reader) }
             var summary = "\(reader.lines) lines read: \(c.recordsIn) records in, \(c.recordsOut) out, "
                 + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(reader.rejected) rejected, \(reader.blank) blank"
-            if c.unreadable > 0 { summary += "; \(c.unreadable) copies rejected: not readable as records" }
+            if c.unreadable > 0 { summary += "; \(c.unreadable) \(c.unreadable == 1 ? "copy" : "copies") rejected: not readable as records" }
             if dedupe.spilled { summary += "; spilled to disk past --memory \(memory.memory)" }
             io.note(summary)
         }

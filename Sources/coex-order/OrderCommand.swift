@@ -57,7 +57,7 @@ struct OrderCommand: ParsableCommand {
             for worker in workers { reader.add(worker.reader) }
             let sorted = reader.lines - reader.rejected - reader.blank
             var summary = "\(reader.lines) lines read: \(sorted) records sorted, "
-                + "\(sequencer.reports.count) history reports added, \(sequencer.linesOut) out; "
+                + "\(plural(sequencer.reports.count, "history report")) added, \(sequencer.linesOut) out; "
                 + "\(reader.rejected) rejected, \(reader.blank) blank"
             if sorter.spilledRuns > 0 { summary += "; \(sorter.spilledRuns) sorted runs spilled past --memory \(memory.memory)" }
             io.note(summary)

@@ -1,0 +1,24 @@
+/// Edits of a record line in place of a decode and re-encode: the stages after
+/// coex-normalize add their member (arrival, seq) before the closing brace.
+public enum RecordLine {
+    /// `line` with `,"NAME":VALUE` added before its closing brace; a line that does not
+    /// end in a brace is copied unchanged.
+    public static func append(
+        _ line: UnsafeRawBufferPointer, member name: StaticString, value: Int, to out: inout [UInt8]
+    ) {
+        var end = line.count
+        while end > 0 && (line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D) { end -= 1 }
+        guard end > 1, line[end - 1] == UInt8(ascii: "}") else {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<end]))
+            return
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<(end - 1)]))
+        out.append(UInt8(ascii: ","))
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: String(value).utf8)
+        out.append(UInt8(ascii: "}"))
+    }
+}
