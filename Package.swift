@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "coex-order", targets: ["coex-order"]),
         .executable(name: "coex-apply", targets: ["coex-apply"]),
         .executable(name: "coex-load", targets: ["coex-load"]),
+        .executable(name: "coex", targets: ["coex"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
     ],
     dependencies: [
@@ -55,12 +56,22 @@ let package = Package(
             ]
         ),
 
-        .executableTarget(name: "coex-validate", dependencies: ["CoexCLI"]),
-        .executableTarget(name: "coex-normalize", dependencies: ["CoexCLI"]),
-        .executableTarget(name: "coex-dedupe", dependencies: ["CoexCLI"]),
-        .executableTarget(name: "coex-order", dependencies: ["CoexCLI"]),
-        .executableTarget(name: "coex-apply", dependencies: ["CoexCLI"]),
-        .executableTarget(name: "coex-load", dependencies: ["CoexCLI", "CoexStore"]),
+        // Every command (flags and wiring only); each executable below runs one, `coex` any.
+        .target(
+            name: "CoexCommands",
+            dependencies: [
+                "CoexCLI", "CoexStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .executableTarget(name: "coex-validate", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex-normalize", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex-dedupe", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex-order", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex-apply", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex-load", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex", dependencies: ["CoexCommands"]),
         .executableTarget(
             name: "coex-gen",
             dependencies: [

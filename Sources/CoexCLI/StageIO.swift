@@ -2,19 +2,23 @@ import ArgumentParser
 import CoexIO
 import CoexJSON
 import CoexKit
+import Synchronization
 
 /// Stdout, rejects and stderr for one run of a stage, and whether the run failed.
 public final class StageIO {
     public let stage: String
-    public let output = OutputSink.standardOutput()
+    public let output: OutputSink
     private let rejectSink: OutputSink?
     private let errors = OutputSink.standardError()
     public private(set) var failed = false
     /// Bytes read from all inputs so far (after decompression).
     public private(set) var bytesRead = 0
+    /// Bytes and lines read so far, for a progress display on another thread.
+    public let progress = ReadProgress()
 
-    init(stage: String, rejectsPath: String?) throws(IOError) {
+    init(stage: String, rejectsPath: String?, output: OutputSink = .standardOutput()) throws(IOError) {
         self.stage = stage
+        self.output = output
         rejectSink = try rejectsPath.map { path throws(IOError) in try OutputSink.appending(to: path) }
     }
 
@@ -73,6 +77,7 @@ public final class StageIO {
                     break
                 }
                 guard let line else { break }
+                progress.advance(to: bytesRead + reader.bytesRead)
                 try body(line, path)
                 // One huge history chunk must not keep its buffer for the rest of the run.
                 reader.shrinkIfLarge()
@@ -84,6 +89,22 @@ public final class StageIO {
     func finish() throws(IOError) {
         try output.flush()
         try rejectSink?.flush()
+    }
+}
+
+/// Bytes and lines a stage has read, readable from any thread.
+public final class ReadProgress: Sendable {
+    private let bytesSeen = Atomic<Int>(0)
+    private let linesSeen = Atomic<Int>(0)
+
+    public init() {}
+
+    public var bytes: Int { bytesSeen.load(ordering: .relaxed) }
+    public var lines: Int { linesSeen.load(ordering: .relaxed) }
+
+    func advance(to bytes: Int) {
+        bytesSeen.store(bytes, ordering: .relaxed)
+        linesSeen.add(1, ordering: .relaxed)
     }
 }
 
@@ -115,6 +136,32 @@ public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) thr
         io.fail(error.description)
     }
     if io.failed { throw ExitCode.failure }
+}
+
+/// Runs a stage body inside a larger run (`coex import`): its output goes to `output`
+/// (closed at the end, so that the next stage sees the end of its input), its rejects
+/// are appended to `rejects`. A closed output ends the stage quietly, as with a pipe.
+/// Returns whether the stage succeeded.
+public func runStage(_ stage: String, rejects: String?, output: OutputSink, progress: ((ReadProgress) -> Void)? = nil,
+                     _ body: (StageIO) throws(IOError) -> Void) -> Bool {
+    defer { output.close() }
+    let io: StageIO
+    do {
+        io = try StageIO(stage: stage, rejectsPath: rejects, output: output)
+    } catch {
+        try? OutputSink.standardError().write("\(stage): --rejects \(error.description)\n")
+        return false
+    }
+    progress?(io.progress)
+    do {
+        try body(io)
+        try io.finish()
+    } catch .brokenPipe {
+        return true
+    } catch {
+        io.fail(error.description)
+    }
+    return !io.failed
 }
 
 /// "user_preferences 3, calls 2": largest first, then by name, so summaries are stable.

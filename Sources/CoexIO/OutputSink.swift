@@ -8,7 +8,8 @@ import Darwin
 public final class OutputSink {
     public let name: String
     private let fd: Int32
-    private let ownsDescriptor: Bool
+    private var ownsDescriptor: Bool
+    private var isClosed = false
     private var pending: [UInt8] = []
     private let flushThreshold: Int
     public private(set) var bytesWritten = 0
@@ -35,6 +36,11 @@ public final class OutputSink {
         return OutputSink(fd: fd, name: path, owns: true, threshold: max(4096, bufferSize))
     }
 
+    /// Writes to `fd` (a pipe to another stage of the same process); the sink closes it.
+    public static func owning(descriptor fd: Int32, name: String) -> OutputSink {
+        OutputSink(fd: fd, name: name, owns: true)
+    }
+
     init(fd: Int32, name: String, owns: Bool, threshold: Int = 1 << 20) {
         self.fd = fd
         self.name = name
@@ -45,7 +51,19 @@ public final class OutputSink {
 
     deinit {
         try? flush()
-        if ownsDescriptor { close(fd) }
+        if ownsDescriptor { Glibc.close(fd) }
+    }
+
+    /// Flushes what it can and closes an owned descriptor now (the reader at the other
+    /// end of a pipe sees its end); later writes fail.
+    public func close() {
+        try? flush()
+        pending.removeAll()
+        if ownsDescriptor {
+            Glibc.close(fd)
+            ownsDescriptor = false
+        }
+        isClosed = true
     }
 
     /// Whether the descriptor is a terminal (progress output goes only there).
@@ -82,6 +100,7 @@ public final class OutputSink {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(IOError) {
+        guard !isClosed else { throw .writeFailed(path: name, reason: "written after it was closed") }
         var offset = 0
         while offset < bytes.count {
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)

@@ -4,9 +4,10 @@ import CoexIO
 import CoexJSON
 import CoexKit
 
-@main
-struct NormalizeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct NormalizeCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "coex-normalize",
         abstract: "Turn webhooks into flat records, one per fact (docs/records.md).",
         discussion: """
@@ -22,18 +23,20 @@ struct NormalizeCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
-    func run() throws {
-        try runStage(NormalizeStage.name, input: input) { io throws(IOError) in
-            let workers = threading.workers { NormalizeWorker() }
-            try io.forEachLineInParallel(input.inputs, workers: workers)
-            var counts = NormalizeStageCounts()
-            var normalizer = NormalizeCounts()
-            for worker in workers {
-                counts.add(worker.stage.counts)
-                normalizer.add(worker.stage.normalizer.counts)
-            }
-            io.note(summary(counts, normalizer))
+    public func run() throws {
+        try runStage(NormalizeStage.name, input: input, execute)
+    }
+
+    func execute(_ io: StageIO) throws(IOError) {
+        let workers = threading.workers { NormalizeWorker() }
+        try io.forEachLineInParallel(input.inputs, workers: workers)
+        var counts = NormalizeStageCounts()
+        var normalizer = NormalizeCounts()
+        for worker in workers {
+            counts.add(worker.stage.counts)
+            normalizer.add(worker.stage.normalizer.counts)
         }
+        io.note(summary(counts, normalizer))
     }
 
     func summary(_ c: NormalizeStageCounts, _ n: NormalizeCounts) -> String {

@@ -4,9 +4,10 @@ import CoexIO
 import CoexJSON
 import CoexKit
 
-@main
-struct DedupeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct DedupeCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "coex-dedupe",
         abstract: "Drop redelivered facts and merge the sightings of each message.",
         discussion: """
@@ -28,35 +29,37 @@ struct DedupeCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
-    func run() throws {
-        try runStage("coex-dedupe", input: input) { io throws(IOError) in
-            let dedupe = SpillingDeduplicator(budget: memory.memoryBytes, temporaryDirectory: memory.temporaryDirectory)
-            var out: [UInt8] = []
-            let workers = threading.workers {
-                DedupeWorker { keys, lines, io throws(IOError) in
-                    for i in keys.indices {
-                        try dedupe.process(lines[i], key: keys[i].key, hasArrival: keys[i].hasArrival, into: &out)
-                        try reportUnreadable(dedupe, io)
-                        if out.count >= 1 << 20 {
-                            try io.output.write(out)
-                            out.removeAll(keepingCapacity: true)
-                        }
+    public func run() throws {
+        try runStage("coex-dedupe", input: input, execute)
+    }
+
+    func execute(_ io: StageIO) throws(IOError) {
+        let dedupe = SpillingDeduplicator(budget: memory.memoryBytes, temporaryDirectory: memory.temporaryDirectory)
+        var out: [UInt8] = []
+        let workers = threading.workers {
+            DedupeWorker { keys, lines, io throws(IOError) in
+                for i in keys.indices {
+                    try dedupe.process(lines[i], key: keys[i].key, hasArrival: keys[i].hasArrival, into: &out)
+                    try reportUnreadable(dedupe, io)
+                    if out.count >= 1 << 20 {
+                        try io.output.write(out)
+                        out.removeAll(keepingCapacity: true)
                     }
                 }
             }
-            try io.forEachLineInParallel(input.inputs, workers: workers)
-            try io.output.write(out)
-            try dedupe.finish { bytes throws(IOError) in try io.output.write(bytes) }
-            try reportUnreadable(dedupe, io)
-            let c = dedupe.counts
-            var reader = RecordReader(stage: "coex-dedupe")
-            for worker in workers { reader.add(worker.reader) }
-            var summary = "\(reader.lines) lines read: \(c.recordsIn) records in, \(c.recordsOut) out, "
-                + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(reader.rejected) rejected, \(reader.blank) blank"
-            if c.unreadable > 0 { summary += "; \(c.unreadable) \(c.unreadable == 1 ? "copy" : "copies") rejected: not readable as records" }
-            if dedupe.spilled { summary += "; spilled to disk past --memory \(memory.memory)" }
-            io.note(summary)
         }
+        try io.forEachLineInParallel(input.inputs, workers: workers)
+        try io.output.write(out)
+        try dedupe.finish { bytes throws(IOError) in try io.output.write(bytes) }
+        try reportUnreadable(dedupe, io)
+        let c = dedupe.counts
+        var reader = RecordReader(stage: "coex-dedupe")
+        for worker in workers { reader.add(worker.reader) }
+        var summary = "\(reader.lines) lines read: \(c.recordsIn) records in, \(c.recordsOut) out, "
+            + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(reader.rejected) rejected, \(reader.blank) blank"
+        if c.unreadable > 0 { summary += "; \(c.unreadable) \(c.unreadable == 1 ? "copy" : "copies") rejected: not readable as records" }
+        if dedupe.spilled { summary += "; spilled to disk past --memory \(memory.memory)" }
+        io.note(summary)
     }
 }
 

@@ -5,9 +5,10 @@ import CoexKit
 import CoexStore
 import Foundation
 
-@main
-struct LoadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct LoadCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "coex-load",
         abstract: "Load records into one SQLite database per business.",
         discussion: """
@@ -36,19 +37,25 @@ struct LoadCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: ArgumentHelp("Directory of the databases (created if missing).", valueName: "DIR"))
     var outDirectory: String
 
-    func run() throws {
-        try runStage("coex-load", input: input) { io throws(IOError) in
-            do {
-                try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
-            } catch {
-                throw .cannotOpen(path: outDirectory, reason: "cannot create the output directory: \(error.localizedDescription)")
-            }
-            let run = LoadRun(io: io, outDirectory: outDirectory, inputs: input.inputs, memory: memory)
-            let workers = threading.workers { LoadWorker { worker throws(IOError) in try run.take(worker) } }
-            try io.forEachLineInParallel(input.inputs, workers: workers)
-            var reader = RecordReader(stage: "coex-load")
-            for worker in workers { reader.add(worker.reader) }
-            try run.finish(reader: reader)
+    /// `coex import` reads the captures and pipes records in: these name the captures in `imports`.
+    @Option(name: .customLong("recorded-input"), help: .hidden)
+    var recordedInputs: [String] = []
+
+    public func run() throws {
+        try runStage("coex-load", input: input, execute)
+    }
+
+    func execute(_ io: StageIO) throws(IOError) {
+        do {
+            try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotOpen(path: outDirectory, reason: "cannot create the output directory: \(error.localizedDescription)")
         }
+        let run = LoadRun(io: io, outDirectory: outDirectory, inputs: recordedInputs.isEmpty ? input.inputs : recordedInputs, memory: memory)
+        let workers = threading.workers { LoadWorker { worker throws(IOError) in try run.take(worker) } }
+        try io.forEachLineInParallel(input.inputs, workers: workers)
+        var reader = RecordReader(stage: "coex-load")
+        for worker in workers { reader.add(worker.reader) }
+        try run.finish(reader: reader)
     }
 }

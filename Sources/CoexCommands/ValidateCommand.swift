@@ -4,9 +4,10 @@ import CoexIO
 import CoexJSON
 import CoexKit
 
-@main
-struct ValidateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ValidateCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "coex-validate",
         abstract: "Check that every line is a well-formed Coexistence webhook body.",
         discussion: """
@@ -22,16 +23,18 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
-    func run() throws {
-        try runStage(ValidateStage.name, input: input) { io throws(IOError) in
-            let workers = threading.workers { ValidateWorker() }
-            try io.forEachLineInParallel(input.inputs, workers: workers)
-            var c = ValidateCounts()
-            for worker in workers { c.add(worker.stage.counts) }
-            var summary = "\(c.lines) lines read: \(c.valid) valid, \(c.rejected) rejected, \(c.blank) blank"
-            if c.rejectedRecords > 0 { summary += "; \(c.rejectedRecords) bad records rejected from valid lines" }
-            io.note(summary)
-        }
+    public func run() throws {
+        try runStage(ValidateStage.name, input: input, execute)
+    }
+
+    func execute(_ io: StageIO) throws(IOError) {
+        let workers = threading.workers { ValidateWorker() }
+        try io.forEachLineInParallel(input.inputs, workers: workers)
+        var c = ValidateCounts()
+        for worker in workers { c.add(worker.stage.counts) }
+        var summary = "\(c.lines) lines read: \(c.valid) valid, \(c.rejected) rejected, \(c.blank) blank"
+        if c.rejectedRecords > 0 { summary += "; \(c.rejectedRecords) bad records rejected from valid lines" }
+        io.note(summary)
     }
 }
 

@@ -1,0 +1,34 @@
+import ArgumentParser
+import CoexCLI
+
+/// `coex`: `coex import ...`, or any stage by name (`coex dedupe ...` is `coex-dedupe ...`).
+public struct CoexCommand: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "coex",
+        abstract: "Coexistence webhook captures to per-business SQLite databases and archives.",
+        discussion: """
+            coex import CAPTURES... --out-dir DIR --rejects FILE   (see coex import --help)
+            coex STAGE ARGS...   runs a stage exactly as its executable coex-STAGE does;
+            STAGE is one of: \(stages.map(\.name).joined(separator: ", ")).
+
+            \(exitStatusHelp)
+            """,
+        subcommands: [ImportCommand.self])
+
+    static let stages: [(name: String, command: any ParsableCommand.Type)] = [
+        ("validate", ValidateCommand.self), ("normalize", NormalizeCommand.self),
+        ("dedupe", DedupeCommand.self), ("order", OrderCommand.self), ("apply", ApplyCommand.self),
+        ("load", LoadCommand.self),
+    ]
+
+    /// Runs the stage named by the first argument, else `coex` itself.
+    public static func dispatch(_ arguments: [String]) {
+        if let first = arguments.first, let stage = stages.first(where: { $0.name == first || "coex-\($0.name)" == first }) {
+            stage.command.main(Array(arguments.dropFirst()))
+        } else {
+            main(arguments)
+        }
+    }
+}

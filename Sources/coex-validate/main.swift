@@ -1,0 +1,3 @@
+import CoexCommands
+
+ValidateCommand.main()

@@ -1,0 +1,3 @@
+import CoexCommands
+
+CoexCommand.dispatch(Array(CommandLine.arguments.dropFirst()))
