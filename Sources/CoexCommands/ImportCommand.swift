@@ -50,7 +50,7 @@ public struct ImportCommand: ParsableCommand {
             }
         }
         // Four stages hold state (dedupe, order, apply, load): each gets a quarter.
-        let share = "\(max(1 << 20, memory.memoryBytes / 4))B"
+        let share = "\(max(1, (memory.memoryBytes / 4) >> 20))MB"
         var shared = ["--memory", share, "--temp-dir", memory.temporaryDirectory, "--threads", "\(threading.threads)"]
         if let rejects { shared += ["--rejects", rejects] }
         let chain = StageChain(captures: captures)
