@@ -56,6 +56,6 @@ public struct LoadCommand: ParsableCommand {
         try io.forEachLineInParallel(input.inputs, workers: workers)
         var reader = RecordReader(stage: "coex-load")
         for worker in workers { reader.add(worker.reader) }
-        try run.finish(reader: reader)
+        try run.finish(reader: reader, threads: threading.threads)
     }
 }

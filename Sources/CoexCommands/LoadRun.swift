@@ -43,60 +43,45 @@ final class LoadRun {
         }
     }
 
-    func finish(reader: RecordReader) throws(IOError) {
+    func finish(reader: RecordReader, threads: Int) throws(IOError) {
         let time = Int64(Date().timeIntervalSince1970)
-        var current: BusinessLoad?
-        var currentID: String?
-        var skipping = false
-        func close() {
-            guard let load = current else { return }
-            current = nil
-            do {
-                report(try load.finish(), business: load.wabaID)
-                databases += 1
-            } catch {
-                failedBusinesses += 1
-                io.fail("\(load.wabaID): \(error.description); nothing of this run was written to \(load.path)")
-            }
-        }
-        func open(_ waba: String) {
-            close()
-            currentID = waba
-            skipping = false
+        // Businesses are independent databases: each is parsed and loaded on its own
+        // thread, up to `threads` at once. Records come sorted by business; a business's
+        // lines are gathered (spilled to a file past its share of --memory) and handed over
+        // whole. Reports come out in business order whatever order the loads end in.
+        let loader = ParallelBusinessLoader(threads: threads, budget: memory.memoryBytes / (2 * (threads + 1)),
+                                            temporaryDirectory: memory.temporaryDirectory)
+        var gathering: BusinessLines?
+        func handOver() {
+            guard let lines = gathering else { return }
+            gathering = nil
+            let waba = lines.wabaID
+            let identity = identity.removeValue(forKey: waba) ?? IdentityFacts()
+            let arrivals = Array(Set(arrivals.removeValue(forKey: waba) ?? [])).sorted()
+            let rejected = rejectedKinds.removeValue(forKey: waba) ?? [:]
             do throws(StoreError) {
-                let path = try BusinessFile.path(for: waba, in: outDirectory)
-                let load = try BusinessLoad(path: path, wabaID: waba, inputs: inputs, time: time,
-                                            identity: identity.removeValue(forKey: waba) ?? IdentityFacts(),
-                                            messageArrivals: Array(Set(arrivals.removeValue(forKey: waba) ?? [])).sorted())
-                for (kind, n) in rejectedKinds.removeValue(forKey: waba) ?? [:] { load.noteRejected(kind: kind, count: n) }
-                current = load
+                let job = BusinessJob(lines: lines, path: try BusinessFile.path(for: waba, in: outDirectory), inputs: inputs,
+                                      time: time, identity: identity, arrivals: arrivals, rejected: rejected)
+                loader.submit(waba) { job.run() }
             } catch {
-                failedBusinesses += 1
-                io.fail("\(waba): \(error.description)")
-                skipping = true
+                let message = error.description
+                loader.submit(waba) { .failed(message) }
             }
+            loader.reportFinished(into: self)
         }
-        // Records come sorted by business: each business is one load, one transaction.
-        let pipeline = RecordPipeline { [self] parsed throws(IOError) in
-            guard case .success(let record) = parsed else {
-                // Every line parsed in pass 1; failing now means the spill files were damaged.
-                if case .failure(let error) = parsed { io.fail("cannot read a sorted record again: \(error)") }
+        try sorter.finish { key, line throws(IOError) in
+            let waba = LoadOrder.business(key)
+            if let current = gathering, current.key.elementsEqual(waba) {
+                try current.add(line)
                 return
             }
-            if record.wabaID != currentID { open(record.wabaID) }
-            guard !skipping, let load = current else { return }
-            do throws(StoreError) {
-                try load.add(record)
-            } catch {
-                failedBusinesses += 1
-                io.fail("\(load.wabaID): \(error.description); nothing of this run was written to \(load.path)")
-                current = nil
-                skipping = true
-            }
+            handOver()
+            let lines = BusinessLines(wabaID: waba, budget: loader.budget, temporaryDirectory: loader.temporaryDirectory)
+            gathering = lines
+            try lines.add(line)
         }
-        try sorter.finish { _, line throws(IOError) in try pipeline.add(line) }
-        try pipeline.finish()
-        close()
+        handOver()
+        loader.finish(into: self)
         // Businesses all of whose records were rejected have no database to note them in.
         for kinds in rejectedKinds.values {
             for (kind, n) in kinds { total.reject(kind, count: n) }
@@ -107,6 +92,18 @@ final class LoadRun {
         if failedBusinesses > 0 { summary += "; \(failedBusinesses) businesses failed" }
         if sorter.spilledRuns > 0 { summary += "; \(sorter.spilledRuns) sorted runs spilled past --memory \(memory.memory)" }
         io.note(summary)
+    }
+
+    /// The outcome of one business's load, reported on the stage's thread.
+    func take(_ outcome: BusinessOutcome, business: String) {
+        switch outcome {
+        case .loaded(let counts):
+            report(counts, business: business)
+            databases += 1
+        case .failed(let message):
+            failedBusinesses += 1
+            io.fail("\(business): \(message)")
+        }
     }
 
     func report(_ counts: LoadCounts, business: String) {
