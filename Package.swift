@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "coex-order", targets: ["coex-order"]),
         .executable(name: "coex-apply", targets: ["coex-apply"]),
         .executable(name: "coex-load", targets: ["coex-load"]),
+        .executable(name: "coex-report", targets: ["coex-report"]),
         .executable(name: "coex", targets: ["coex"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
     ],
@@ -56,11 +57,13 @@ let package = Package(
             ]
         ),
 
+        // What a business database holds, summarised: history completeness, counts, account state.
+        .target(name: "CoexReport", dependencies: ["CoexStore", "CoexSQLite", "CoexJSON"]),
         // Every command (flags and wiring only); each executable below runs one, `coex` any.
         .target(
             name: "CoexCommands",
             dependencies: [
-                "CoexCLI", "CoexStore",
+                "CoexCLI", "CoexStore", "CoexReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +74,7 @@ let package = Package(
         .executableTarget(name: "coex-order", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex-apply", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex-load", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex-report", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex", dependencies: ["CoexCommands"]),
         .executableTarget(
             name: "coex-gen",
@@ -87,6 +91,7 @@ let package = Package(
         ),
         .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
         .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite"]),
+        .testTarget(name: "CoexReportTests", dependencies: ["CoexReport", "CoexStore", "CoexKit", "CoexSQLite"]),
         .testTarget(
             name: "CoexEndToEndTests",
             dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Captures to one exact state, in one pipe of the stage executables:
-#   pipelines/ingest.sh CAPTURES... OUTDIR
-# validate | normalize | dedupe | order | apply | load, writing OUTDIR/state.ndjson (the final
-# records: messages in chat order with edits and revokes applied, versions, statuses, contacts,
-# account events, history reports, pending changes; docs/records.md), one SQLite database per
-# business in OUTDIR/db/ (docs/schema.md; loading again, or a later night, is incremental), and
-# keeping the rejects next to them in OUTDIR/rejects.ndjson. Stage summaries go to stderr.
+# A night's import, in one pipe of the stage executables:
+#   pipelines/nightly-import.sh CAPTURES... OUTDIR
+# validate | normalize | dedupe | order | apply | load, writing one SQLite database per business
+# in OUTDIR/db/ (docs/schema.md; a later night, or the same night again, loads incrementally),
+# OUTDIR/state.ndjson (the night's final records: messages in chat order with edits and revokes
+# applied, versions, statuses, contacts, account events, history reports, pending changes;
+# docs/records.md) and the rejects next to them in OUTDIR/rejects.ndjson (emptied first). Stage
+# summaries go to stderr; then the report of every database (docs/report.md) to stdout.
+# `coex import CAPTURES... --out-dir OUTDIR/db --rejects OUTDIR/rejects.ndjson` writes the same
+# databases in one process.
 # Uses the release build in .build/release (swift build -c release), or COEX_BIN.
 set -euo pipefail
 
@@ -28,3 +31,4 @@ mkdir -p "$out"
     | "$bin/coex-load" --rejects "$out/rejects.ndjson" --out-dir "$out/db"
 mv "$out/state.ndjson.tmp" "$out/state.ndjson"
 echo "$out/state.ndjson: $(wc -l < "$out/state.ndjson") records; $out/rejects.ndjson: $(wc -l < "$out/rejects.ndjson") rejects" >&2
+"$bin/coex-report" --out-dir "$out/db"
