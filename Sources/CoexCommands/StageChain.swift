@@ -14,12 +14,14 @@ final class StageChain {
         var name: String
         var command: any ChainableStage
         var output: OutputSink
+        /// The read end of the pipe from the stage before, closed when this stage ends (so
+        /// that a stage that stops early does not leave the one before blocked on a full pipe).
+        var inputDescriptor: Int32?
     }
 
     private let captures: [String]
     private var stages: [Stage] = []
     private var pendingCommands: [(name: String, make: ([String]) throws -> any ChainableStage)] = []
-    private var readEnds: [Int32] = []
 
     init(captures: [String]) {
         self.captures = captures
@@ -33,7 +35,6 @@ final class StageChain {
     /// Runs every stage to its end; false when any stage failed (its messages are on stderr).
     func run(totalBytes: Int?) throws -> Bool {
         try wire()
-        defer { for fd in readEnds { close(fd) } }
         let started = Date()
         let progress = ImportProgress(totalBytes: totalBytes)
         let results = StageResults(count: stages.count)
@@ -45,6 +46,7 @@ final class StageChain {
             group.enter()
             let thread = Thread {
                 let ok = Self.run(box.value, progress: index == 0 ? progress : nil)
+                if let fd = box.value.inputDescriptor { close(fd) }
                 results.set(index, ok)
                 group.leave()
             }
@@ -74,15 +76,17 @@ final class StageChain {
     /// Parses each stage's flags with the previous pipe's read end as its input.
     private func wire() throws {
         var inputs = captures
+        var inputDescriptor: Int32? = nil
         for (index, pending) in pendingCommands.enumerated() {
-            var stage = Stage(name: pending.name, command: try pending.make(inputs), output: .standardOutput())
+            var stage = Stage(name: pending.name, command: try pending.make(inputs), output: .standardOutput(),
+                              inputDescriptor: inputDescriptor)
             if index < pendingCommands.count - 1 {
                 var fds: [Int32] = [0, 0]
                 guard pipe(&fds) == 0 else { throw IOError.cannotOpen(path: "pipe", reason: String(cString: strerror(errno))) }
                 // A larger pipe means fewer context switches between the stages.
                 _ = fcntl(fds[1], 1031 /* F_SETPIPE_SZ */, 1 << 20)
                 stage.output = .owning(descriptor: fds[1], name: "the pipe to \(pendingCommands[index + 1].name)")
-                readEnds.append(fds[0])
+                inputDescriptor = fds[0]
                 inputs = ["/dev/fd/\(fds[0])"]
             }
             stages.append(stage)
