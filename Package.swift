@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "coex-order", targets: ["coex-order"]),
         .executable(name: "coex-apply", targets: ["coex-apply"]),
         .executable(name: "coex-load", targets: ["coex-load"]),
+        .executable(name: "coex-export", targets: ["coex-export"]),
         .executable(name: "coex-report", targets: ["coex-report"]),
         .executable(name: "coex", targets: ["coex"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
@@ -57,13 +58,18 @@ let package = Package(
             ]
         ),
 
+        // Compliance archives of a business database: manifest with sums, NDJSON, CSV, transcripts.
+        .target(
+            name: "CoexExport",
+            dependencies: ["CoexStore", "CoexSQLite", "CoexArchive", "CoexJSON", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // What a business database holds, summarised: history completeness, counts, account state.
         .target(name: "CoexReport", dependencies: ["CoexStore", "CoexSQLite", "CoexJSON"]),
         // Every command (flags and wiring only); each executable below runs one, `coex` any.
         .target(
             name: "CoexCommands",
             dependencies: [
-                "CoexCLI", "CoexStore", "CoexReport",
+                "CoexCLI", "CoexStore", "CoexExport", "CoexReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -74,6 +80,7 @@ let package = Package(
         .executableTarget(name: "coex-order", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex-apply", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex-load", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex-export", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex-report", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex", dependencies: ["CoexCommands"]),
         .executableTarget(
@@ -91,6 +98,10 @@ let package = Package(
         ),
         .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
         .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite"]),
+        .testTarget(
+            name: "CoexExportTests",
+            dependencies: ["CoexExport", "CoexStore", "CoexKit", "CoexSQLite", "CoexArchive", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "CoexReportTests", dependencies: ["CoexReport", "CoexStore", "CoexKit", "CoexSQLite"]),
         .testTarget(
             name: "CoexEndToEndTests",

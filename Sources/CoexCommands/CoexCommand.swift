@@ -20,7 +20,7 @@ public struct CoexCommand: ParsableCommand {
     static let stages: [(name: String, command: any ParsableCommand.Type)] = [
         ("validate", ValidateCommand.self), ("normalize", NormalizeCommand.self),
         ("dedupe", DedupeCommand.self), ("order", OrderCommand.self), ("apply", ApplyCommand.self),
-        ("load", LoadCommand.self), ("report", ReportCommand.self),
+        ("load", LoadCommand.self), ("export", ExportCommand.self), ("report", ReportCommand.self),
     ]
 
     /// Runs the stage named by the first argument, else `coex` itself.

@@ -1,0 +1,205 @@
+import CoexArchive
+import CoexJSON
+import CoexSQLite
+import CoexStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What one export wrote.
+public struct ExportSummary: Sendable, Equatable {
+    public var archivePath: String
+    public var format: ArchiveFormat
+    public var archiveBytes: Int64
+    public var wabaID: String
+    public var messages = 0
+    public var messageVersions = 0
+    public var statuses = 0
+    public var contacts = 0
+    public var threads = 0
+    /// Every member of the archive, manifest.json included.
+    public var files = 0
+}
+
+/// A compliance archive of one business database (docs/export.md): manifest.json with the size
+/// and SHA-256 of every other member, messages/message_versions/statuses as NDJSON, contacts as
+/// CSV, one transcript per chat, and a consistent snapshot of the database holding exactly the
+/// exported rows.
+///
+/// How: `VACUUM INTO` a private copy next to the archive (one read transaction of the source,
+/// which is never written); filter and redact the copy and rewrite it with `VACUUM INTO` when a
+/// filter is given; then read every other member from that final snapshot, so the files and
+/// the snapshot agree by construction. Rows are streamed from SQLite into staged member files
+/// (bounded memory), the manifest is built from their sums, and the archive is written to a
+/// temporary file that is renamed over `--out` only when complete.
+public enum ArchiveExport {
+    /// Exports the database at `databasePath` to the archive `archivePath`, whose format is
+    /// taken from its extension (`ArchiveFormat.from(path:)`).
+    public static func run(
+        databasePath: String, archivePath: String, options: ExportOptions = ExportOptions()
+    ) throws(ExportError) -> ExportSummary {
+        guard let format = ArchiveFormat.from(path: archivePath) else { throw .unknownFormat(path: archivePath) }
+        let wabaID = options.wabaID ?? defaultWabaID(databasePath)
+        let source = try openSource(databasePath)
+
+        let work = try WorkDirectory(nextTo: archivePath)
+        defer { work.remove() }
+
+        // 1. The snapshot: one consistent copy; filtered and redacted when asked.
+        let snapshot = work.file("database.sqlite")
+        var contactIDs: [String] = []
+        if options.filter.changesData {
+            let copy = work.file("unfiltered.sqlite")
+            try reading(databasePath) { try source.vacuumInto(copy) }
+            work.track(copy)
+            try reading(databasePath) {
+                let db = try Database(path: copy, mode: .readWrite, writeAheadLog: false)
+                contactIDs = try SnapshotFilter.apply(options.filter, to: db)
+                try db.vacuumInto(snapshot)
+            }
+            work.track(snapshot)
+            unlink(copy)
+        } else {
+            try reading(databasePath) { try source.vacuumInto(snapshot) }
+            work.track(snapshot)
+        }
+
+        // 2. The members, all read from the snapshot.
+        var summary = ExportSummary(archivePath: archivePath, format: format, archiveBytes: 0, wabaID: wabaID)
+        let db = try reading(databasePath) { try Database(path: snapshot, mode: .readOnly) }
+        var writer = MemberWriter(db: db, work: work, filter: options.filter, sourcePath: databasePath)
+        var members: [StagedMember] = []
+        var threads: [StagedMember] = []
+        try reading(databasePath) {
+            let messages = try writer.messagesAndThreads(&summary)
+            members.append(messages.messages)
+            threads = messages.threads
+            members.append(try writer.versions(&summary))
+            members.append(try writer.statuses(&summary))
+            members.append(try writer.contacts(&summary))
+        }
+        members += threads
+        members.append(try StagedFile.member(entryPath: "database.sqlite", hashing: snapshot))
+
+        let manifest = try reading(databasePath) {
+            try Manifest.build(db: db, wabaID: wabaID, filter: options.filter, contactIDs: contactIDs,
+                               summary: summary, timeRange: writer.timeRange, edited: writer.edited,
+                               revoked: writer.revoked, members: members)
+        }
+        summary.files = members.count + 1
+
+        // 3. The archive: manifest first, then the members in the order it lists them.
+        let partial = work.file("archive.partial")
+        do {
+            let archive = try ArchiveWriter(path: partial, format: format)
+            work.track(partial)
+            try archive.add(path: "manifest.json", data: manifest)
+            for member in members { try archive.add(path: member.entryPath, contentsOfFile: member.filePath) }
+            try archive.finish()
+        } catch let error as ArchiveError {
+            if case .cannotCreate(_, let reason) = error { throw .cannotWrite(path: archivePath, reason: reason) }
+            throw .archive(error)
+        } catch {
+            throw .cannotWrite(path: archivePath, reason: "\(error)")
+        }
+        var info = stat()
+        if stat(partial, &info) == 0 { summary.archiveBytes = Int64(info.st_size) }
+        guard rename(partial, archivePath) == 0 else {
+            throw .cannotWrite(path: archivePath, reason: String(cString: strerror(errno)))
+        }
+        work.untrack(partial)
+        return summary
+    }
+
+    /// `DIR/<waba_id>.sqlite` as coex-load names it: the file name without `.sqlite`.
+    static func defaultWabaID(_ path: String) -> String {
+        let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+        return name.hasSuffix(".sqlite") ? String(name.dropLast(7)) : name
+    }
+
+    /// Opens the source (never writing to it) and checks it is a coex database this binary understands.
+    static func openSource(_ path: String) throws(ExportError) -> Database {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw .missingDatabase(path: path) }
+            throw .notADatabase(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notADatabase(path: path, reason: "not a regular file") }
+        let db: Database
+        do {
+            // Read-write without touching the journal mode, although nothing is written: a reader
+            // of a WAL database creates its -wal and -shm files, and only a connection that may
+            // write removes them again when it closes. A write-protected file opens read-only.
+            db = try Database(path: path, mode: .readWrite, writeAheadLog: false)
+        } catch {
+            throw .notADatabase(path: path, reason: sqliteMessage(error))
+        }
+        do {
+            try StoreSchema.check(db)
+            let tables = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('messages', 'imports')")
+            guard try tables.step(), tables.int(at: 0) == 2 else { throw ExportError.notACoexDatabase(path: path) }
+        } catch let error as ExportError {
+            throw error
+        } catch StoreError.newerSchema(_, let found, let supported) {
+            throw .newerSchema(path: path, found: found, supported: supported)
+        } catch StoreError.foreignDatabase {
+            throw .notACoexDatabase(path: path)
+        } catch StoreError.sqlite(let error) {
+            throw .notADatabase(path: path, reason: sqliteMessage(error))
+        } catch {
+            throw .notADatabase(path: path, reason: sqliteMessage(error))
+        }
+        return db
+    }
+
+    /// SQLite's own words ("file is not a database"), without the SQL around them.
+    private static func sqliteMessage(_ error: any Error) -> String {
+        switch error as? SQLiteError {
+        case .openFailed(_, _, _, let message)?, .prepareFailed(_, _, _, let message)?,
+             .stepFailed(_, _, _, let message)?:
+            return message
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// The hidden directory next to the archive where members are staged; removed at the end,
+/// whether the export succeeded or not.
+final class WorkDirectory {
+    let path: String
+    private var files: [String] = []
+    private var directories: [String] = []
+
+    init(nextTo archivePath: String) throws(ExportError) {
+        let slash = archivePath.lastIndex(of: "/")
+        let dir = slash.map { String(archivePath[..<$0]) } ?? "."
+        let name = slash.map { String(archivePath[archivePath.index(after: $0)...]) } ?? archivePath
+        var template = Array(((dir.isEmpty ? "/" : dir + "/") + "." + name + ".XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else {
+            throw .cannotWrite(path: archivePath, reason: String(cString: strerror(errno)))
+        }
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        directories.append(path)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func makeDirectory(_ name: String) throws(ExportError) -> String {
+        let dir = file(name)
+        guard mkdir(dir, 0o700) == 0 else { throw .cannotWrite(path: dir, reason: String(cString: strerror(errno))) }
+        directories.append(dir)
+        return dir
+    }
+
+    func track(_ file: String) { files.append(file) }
+    func untrack(_ file: String) { files.removeAll { $0 == file } }
+
+    func remove() {
+        for f in files { unlink(f) }
+        for d in directories.reversed() { rmdir(d) }
+    }
+}

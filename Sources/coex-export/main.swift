@@ -1,0 +1,3 @@
+import CoexCommands
+
+ExportCommand.main()
