@@ -1,4 +1,7 @@
 import CoexJSON
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One fact of a webhook, as written by coex-normalize and read by every later stage.
 /// docs/records.md describes each kind; absent members are null.
@@ -325,9 +328,13 @@ struct MemberName: Equatable {
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     static func ~= (pattern: StaticString, value: MemberName) -> Bool {
-        guard pattern.utf8CodeUnitCount == value.bytes.count else { return false }
-        return value.bytes.elementsEqual(UnsafeRawBufferPointer(start: pattern.utf8Start, count: pattern.utf8CodeUnitCount))
+        let n = pattern.utf8CodeUnitCount
+        guard n == value.bytes.count else { return false }
+        // memcmp, not elementsEqual: this runs for every member of every record read.
+        return n == 0 || memcmp(value.bytes.baseAddress!, pattern.utf8Start, n) == 0
     }
 
-    static func == (a: MemberName, b: MemberName) -> Bool { a.bytes.elementsEqual(b.bytes) }
+    static func == (a: MemberName, b: MemberName) -> Bool {
+        a.bytes.count == b.bytes.count && (a.bytes.isEmpty || memcmp(a.bytes.baseAddress!, b.bytes.baseAddress!, a.bytes.count) == 0)
+    }
 }

@@ -38,6 +38,7 @@ public final class Database {
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
         case .create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         }
+        _ = Self.configured
         var opened: OpaquePointer?
         let rc = sqlite3_open_v2(path, &opened, flags, nil)
         guard rc == SQLITE_OK, let opened else {
@@ -55,6 +56,11 @@ public final class Database {
             try execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         }
     }
+
+    /// Process-wide settings, applied once before the first connection opens.
+    private static let configured: Bool = {
+        coex_sqlite3_disable_memory_statistics() == SQLITE_OK
+    }()
 
     deinit {
         // Statements retain their database, so none can be left unfinalized here; close_v2 would defer
