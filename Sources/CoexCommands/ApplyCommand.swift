@@ -76,9 +76,9 @@ public struct ApplyCommand: ParsableCommand {
         try output.flush(to: io)
         var r = RecordReader(stage: "coex-apply")
         for worker in workers { r.add(worker.reader) }
-        var summary = "\(r.lines) lines read: \(held) edits and revokes held, "
-            + "\(applier.appliedEdits) edits applied to \(applier.editedMessages) messages "
-            + "(\(applier.versionsOut) versions out), \(applier.appliedRevokes) revokes applied, "
+        var summary = "\(plural(r.lines, "line")) read: \(held) edits and revokes held, "
+            + "\(plural(applier.appliedEdits, "edit")) applied to \(plural(applier.editedMessages, "message")) "
+            + "(\(plural(applier.versionsOut, "version")) out), \(plural(applier.appliedRevokes, "revoke")) applied, "
             + "\(pending.count) pending; \(passed + output.count) records out; \(r.rejected) rejected, \(r.blank) blank"
         if spool.spilled { summary += "; spooled to disk past --memory \(memory.memory)" }
         io.note(summary)

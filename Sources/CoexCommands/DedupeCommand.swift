@@ -55,7 +55,7 @@ public struct DedupeCommand: ParsableCommand {
         let c = dedupe.counts
         var reader = RecordReader(stage: "coex-dedupe")
         for worker in workers { reader.add(worker.reader) }
-        var summary = "\(reader.lines) lines read: \(c.recordsIn) records in, \(c.recordsOut) out, "
+        var summary = "\(plural(reader.lines, "line")) read: \(c.recordsIn) records in, \(c.recordsOut) out, "
             + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(reader.rejected) rejected, \(reader.blank) blank"
         if c.unreadable > 0 { summary += "; \(c.unreadable) \(c.unreadable == 1 ? "copy" : "copies") rejected: not readable as records" }
         if dedupe.spilled { summary += "; spilled to disk past --memory \(memory.memory)" }

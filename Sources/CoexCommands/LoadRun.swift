@@ -87,9 +87,9 @@ final class LoadRun {
             for (kind, n) in kinds { total.reject(kind, count: n) }
         }
         let lineRejects = reader.rejected
-        var summary = "\(reader.lines) lines read: \(total.summary); \(databases) databases written to \(outDirectory)"
-        summary += "; \(lineRejects) lines rejected, \(reader.blank) blank"
-        if failedBusinesses > 0 { summary += "; \(failedBusinesses) businesses failed" }
+        var summary = "\(plural(reader.lines, "line")) read: \(total.summary); \(plural(databases, "database")) written to \(outDirectory)"
+        summary += "; \(plural(lineRejects, "line")) rejected, \(reader.blank) blank"
+        if failedBusinesses > 0 { summary += "; \(failedBusinesses) \(failedBusinesses == 1 ? "business" : "businesses") failed" }
         if sorter.spilledRuns > 0 { summary += "; \(sorter.spilledRuns) sorted runs spilled past --memory \(memory.memory)" }
         io.note(summary)
     }

@@ -40,15 +40,15 @@ public struct NormalizeCommand: ParsableCommand {
     }
 
     func summary(_ c: NormalizeStageCounts, _ n: NormalizeCounts) -> String {
-        var text = "\(c.lines) lines read: \(c.normalized) normalized, \(c.rejected) rejected, \(c.blank) blank"
+        var text = "\(plural(c.lines, "line")) read: \(c.normalized) normalized, \(c.rejected) rejected, \(c.blank) blank"
         let kinds = Dictionary(uniqueKeysWithValues: n.records.map { ($0.key.rawValue, $0.value) })
         text += "; \(n.recordTotal) records out"
         if !kinds.isEmpty { text += " (\(tally(kinds)))" }
         if !n.skippedFields.isEmpty { text += "; skipped: \(tally(n.skippedFields))" }
         if !n.skippedItems.isEmpty { text += "; skipped items: \(tally(n.skippedItems))" }
         if !n.unknownTypes.isEmpty { text += "; unknown message types: \(tally(n.unknownTypes))" }
-        if c.droppedUpstream > 0 { text += "; \(c.droppedUpstream) bad records dropped by coex-validate" }
-        if c.rejectedRecords > 0 { text += "; \(c.rejectedRecords) bad records rejected" }
+        if c.droppedUpstream > 0 { text += "; \(plural(c.droppedUpstream, "bad record")) dropped by coex-validate" }
+        if c.rejectedRecords > 0 { text += "; \(plural(c.rejectedRecords, "bad record")) rejected" }
         return text
     }
 }

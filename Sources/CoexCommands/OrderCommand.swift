@@ -60,7 +60,7 @@ public struct OrderCommand: ParsableCommand {
         var reader = RecordReader(stage: "coex-order")
         for worker in workers { reader.add(worker.reader) }
         let sorted = reader.lines - reader.rejected - reader.blank
-        var summary = "\(reader.lines) lines read: \(sorted) records sorted, "
+        var summary = "\(plural(reader.lines, "line")) read: \(sorted) records sorted, "
             + "\(plural(sequencer.reports.count, "history report")) added, \(sequencer.linesOut) out; "
             + "\(reader.rejected) rejected, \(reader.blank) blank"
         if sorter.spilledRuns > 0 { summary += "; \(sorter.spilledRuns) sorted runs spilled past --memory \(memory.memory)" }

@@ -32,8 +32,8 @@ public struct ValidateCommand: ParsableCommand {
         try io.forEachLineInParallel(input.inputs, workers: workers)
         var c = ValidateCounts()
         for worker in workers { c.add(worker.stage.counts) }
-        var summary = "\(c.lines) lines read: \(c.valid) valid, \(c.rejected) rejected, \(c.blank) blank"
-        if c.rejectedRecords > 0 { summary += "; \(c.rejectedRecords) bad records rejected from valid lines" }
+        var summary = "\(plural(c.lines, "line")) read: \(c.valid) valid, \(c.rejected) rejected, \(c.blank) blank"
+        if c.rejectedRecords > 0 { summary += "; \(plural(c.rejectedRecords, "bad record")) rejected from valid lines" }
         io.note(summary)
     }
 }

@@ -66,12 +66,15 @@ public struct LoadCounts: Sendable, Equatable {
     /// "messages 40 new, 2 updated; 3 changes applied; ...", only what happened.
     public var effects: String {
         var parts = ["messages \(messagesNew) new, \(messagesUpdated) updated"]
-        if changesApplied > 0 { parts.append("\(changesApplied) edits and revokes applied to stored messages") }
-        if pendingApplied > 0 { parts.append("\(pendingApplied) pending changes applied") }
-        if pendingStored > 0 { parts.append("\(pendingStored) pending changes stored") }
-        parts.append("\(statusesWritten) statuses written")
-        parts.append("\(contactsWritten) contacts written")
-        if usersReconciled > 0 { parts.append("\(usersReconciled) users reconciled (\(rowsReconciled) rows)") }
+        func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
+        if changesApplied > 0 { parts.append("\(count(changesApplied, "edit or revoke", "edits and revokes")) applied to stored messages") }
+        if pendingApplied > 0 { parts.append("\(count(pendingApplied, "pending change", "pending changes")) applied") }
+        if pendingStored > 0 { parts.append("\(count(pendingStored, "pending change", "pending changes")) stored") }
+        parts.append("\(count(statusesWritten, "status", "statuses")) written")
+        parts.append("\(count(contactsWritten, "contact", "contacts")) written")
+        if usersReconciled > 0 {
+            parts.append("\(count(usersReconciled, "user", "users")) reconciled (\(count(rowsReconciled, "row", "rows")))")
+        }
         return parts.joined(separator: "; ")
     }
 
