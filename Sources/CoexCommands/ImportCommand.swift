@@ -41,8 +41,8 @@ public struct ImportCommand: ParsableCommand {
         if let rejects {
             // Its folder is made like --out-dir's; an old rejects file is emptied.
             let folder = (rejects as NSString).deletingLastPathComponent
-            if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             do {
+                if !folder.isEmpty { try makeDirectories(folder) }
                 try OutputSink.creating(rejects).close()
             } catch {
                 try? OutputSink.standardError().write("coex import: --rejects \(error.description)\n")

@@ -46,11 +46,7 @@ public struct LoadCommand: ParsableCommand {
     }
 
     func execute(_ io: StageIO) throws(IOError) {
-        do {
-            try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw .cannotOpen(path: outDirectory, reason: "cannot create the output directory: \(error.localizedDescription)")
-        }
+        try makeDirectories(outDirectory)
         let run = LoadRun(io: io, outDirectory: outDirectory, inputs: recordedInputs.isEmpty ? input.inputs : recordedInputs, memory: memory)
         let workers = threading.workers { LoadWorker { worker throws(IOError) in try run.take(worker) } }
         try io.forEachLineInParallel(input.inputs, workers: workers)

@@ -92,3 +92,17 @@ extension Array where Element == UInt8 {
         return try result.get()
     }
 }
+
+/// Creates `path` and its missing parents (like `mkdir -p`); the error names the reason.
+public func makeDirectories(_ path: String) throws(IOError) {
+    var isDirectory = stat()
+    if stat(path, &isDirectory) == 0 {
+        guard (isDirectory.st_mode & S_IFMT) == S_IFDIR else { throw .cannotOpen(path: path, reason: "exists and is not a directory") }
+        return
+    }
+    let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    if !parent.isEmpty { try makeDirectories(parent) }
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+        throw .cannotOpen(path: path, reason: "cannot create the directory: \(errnoText())")
+    }
+}
