@@ -15,6 +15,8 @@ public final class StageIO {
     public private(set) var bytesRead = 0
     /// Bytes and lines read so far, for a progress display on another thread.
     public let progress = ReadProgress()
+    /// Written before each message: erases a progress line drawn on the terminal.
+    var messagePrefix = ""
 
     init(stage: String, rejectsPath: String?, output: OutputSink = .standardOutput()) throws(IOError) {
         self.stage = stage
@@ -43,7 +45,7 @@ public final class StageIO {
 
     /// A one-line message on stderr prefixed with the stage name.
     public func error(_ message: String) {
-        try? errors.write("\(stage): \(message)\n")
+        try? errors.write("\(messagePrefix)\(stage): \(message)\n")
     }
 
     public func fail(_ message: String) {
@@ -52,7 +54,7 @@ public final class StageIO {
     }
 
     public func note(_ message: String) {
-        try? errors.write("\(stage): \(message)\n")
+        try? errors.write("\(messagePrefix)\(stage): \(message)\n")
     }
 
     /// Calls `body` for each physical line of each input in order. An input that
@@ -143,7 +145,7 @@ public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) thr
 /// are appended to `rejects`. A closed output ends the stage quietly, as with a pipe.
 /// Returns whether the stage succeeded.
 public func runStage(_ stage: String, rejects: String?, output: OutputSink, progress: ((ReadProgress) -> Void)? = nil,
-                     _ body: (StageIO) throws(IOError) -> Void) -> Bool {
+                     erasingProgressLine: Bool = false, _ body: (StageIO) throws(IOError) -> Void) -> Bool {
     defer { output.close() }
     let io: StageIO
     do {
@@ -153,6 +155,7 @@ public func runStage(_ stage: String, rejects: String?, output: OutputSink, prog
         return false
     }
     progress?(io.progress)
+    if erasingProgressLine { io.messagePrefix = "\r\u{1B}[K" }
     do {
         try body(io)
         try io.finish()

@@ -36,7 +36,7 @@ final class StageChain {
     func run(totalBytes: Int?) throws -> Bool {
         try wire()
         let started = Date()
-        let progress = ImportProgress(totalBytes: totalBytes)
+        let progress = ImportProgress(totalBytes: totalBytes, stages: stages.map(\.name))
         let results = StageResults(count: stages.count)
         let group = DispatchGroup()
         // Every stage runs on its own thread: they exchange data through pipes and would
@@ -45,7 +45,7 @@ final class StageChain {
             let box = UncheckedBox(stage)
             group.enter()
             let thread = Thread {
-                let ok = Self.run(box.value, progress: index == 0 ? progress : nil)
+                let ok = Self.run(box.value, index: index, progress: progress)
                 if let fd = box.value.inputDescriptor { close(fd) }
                 results.set(index, ok)
                 group.leave()
@@ -66,11 +66,12 @@ final class StageChain {
         return results.allSucceeded
     }
 
-    private static func run(_ stage: Stage, progress: ImportProgress?) -> Bool {
+    private static func run(_ stage: Stage, index: Int, progress: ImportProgress) -> Bool {
         let command = stage.command
         func execute(_ io: StageIO) throws(IOError) { try command.execute(io) }
-        func watch(_ read: ReadProgress) { progress?.watch(read) }
-        return runStage(stage.name, rejects: command.input.rejects, output: stage.output, progress: watch, execute)
+        func watch(_ read: ReadProgress) { progress.watch(read, stage: index) }
+        return runStage(stage.name, rejects: command.input.rejects, output: stage.output, progress: watch,
+                        erasingProgressLine: progress.isShown, execute)
     }
 
     /// Parses each stage's flags with the previous pipe's read end as its input.
