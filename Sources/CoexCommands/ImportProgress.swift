@@ -87,7 +87,12 @@ final class ImportProgress: @unchecked Sendable {
         return total
     }
 
+    /// "43.3 KB", "200.0 MB", "1.2 GB".
     static func megabytes(_ bytes: Int) -> String {
-        String(format: "%.1f MB", Double(bytes) / 1_000_000)
+        let units: [(Double, String)] = [(1e9, "GB"), (1e6, "MB"), (1e3, "KB")]
+        for (size, unit) in units where Double(bytes) >= size {
+            return String(format: "%.1f %@", Double(bytes) / size, unit)
+        }
+        return "\(bytes) bytes"
     }
 }
