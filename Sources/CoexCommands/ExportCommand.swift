@@ -3,6 +3,7 @@ import CoexArchive
 import CoexCLI
 import CoexExport
 import CoexIO
+import Foundation
 
 public struct ExportCommand: ParsableCommand {
     public init() {}
@@ -64,6 +65,7 @@ public struct ExportCommand: ParsableCommand {
         let filter = ExportFilter(since: since.flatMap(ExportTime.parse), until: until.flatMap(ExportTime.parse),
                                   contacts: contact, redactRevoked: redactRevoked)
         let stderr = OutputSink.standardError()
+        WorkDirectories.removeOnSignals()
         do {
             let s = try ArchiveExport.run(databasePath: db, archivePath: out,
                                           options: ExportOptions(filter: filter, wabaID: wabaID))
@@ -71,7 +73,13 @@ public struct ExportCommand: ParsableCommand {
                 + "\(plural(s.messages, "message")), \(plural(s.messageVersions, "message version")), "
                 + "\(s.statuses) status\(s.statuses == 1 ? "" : "es"), \(plural(s.contacts, "contact")), \(plural(s.threads, "thread"))"
                 + (filter.changesData ? " (filtered)" : "") + "\n")
+            if !contact.isEmpty && s.messages == 0 && s.contacts == 0 {
+                // Most likely a typo or a different spelling of the number (a leading +).
+                try? stderr.write("coex-export: warning: --contact \(contact.joined(separator: ", ")) matches no message and no contact\n")
+            }
         } catch {
+            // Interrupted: the signal handler is removing the staged files and ends the process.
+            while WorkDirectories.isInterrupted { sleep(1) }
             try? stderr.write("coex-export: \(error.description)\n")
             throw error.isUsageError ? ExitCode(64) : ExitCode.failure
         }

@@ -2,6 +2,7 @@ import CoexArchive
 import CoexJSON
 import CoexSQLite
 import CoexStore
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -41,7 +42,8 @@ public enum ArchiveExport {
         databasePath: String, archivePath: String, options: ExportOptions = ExportOptions()
     ) throws(ExportError) -> ExportSummary {
         guard let format = ArchiveFormat.from(path: archivePath) else { throw .unknownFormat(path: archivePath) }
-        let wabaID = options.wabaID ?? defaultWabaID(databasePath)
+        let wabaID = options.wabaID ?? BusinessFile.wabaID(ofDatabase: databasePath)
+        if isSameFile(archivePath, databasePath) { throw .outputIsDatabase(path: archivePath) }
         let source = try openSource(databasePath)
 
         let work = try WorkDirectory(nextTo: archivePath)
@@ -113,10 +115,10 @@ public enum ArchiveExport {
         return summary
     }
 
-    /// `DIR/<waba_id>.sqlite` as coex-load names it: the file name without `.sqlite`.
-    static func defaultWabaID(_ path: String) -> String {
-        let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
-        return name.hasSuffix(".sqlite") ? String(name.dropLast(7)) : name
+    /// Whether both paths name one existing file (also through links or `./`).
+    static func isSameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// Opens the source (never writing to it) and checks it is a coex database this binary understands.
@@ -147,8 +149,10 @@ public enum ArchiveExport {
         } catch StoreError.foreignDatabase {
             throw .notACoexDatabase(path: path)
         } catch StoreError.sqlite(let error) {
+            if error.isBusy { throw .locked(path: path) }
             throw .notADatabase(path: path, reason: sqliteMessage(error))
         } catch {
+            if (error as? SQLiteError)?.isBusy == true { throw .locked(path: path) }
             throw .notADatabase(path: path, reason: sqliteMessage(error))
         }
         return db
@@ -184,16 +188,10 @@ final class WorkDirectory {
         }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         directories.append(path)
+        WorkDirectories.shared.add(path)
     }
 
     func file(_ name: String) -> String { path + "/" + name }
-
-    func makeDirectory(_ name: String) throws(ExportError) -> String {
-        let dir = file(name)
-        guard mkdir(dir, 0o700) == 0 else { throw .cannotWrite(path: dir, reason: String(cString: strerror(errno))) }
-        directories.append(dir)
-        return dir
-    }
 
     func track(_ file: String) { files.append(file) }
     func untrack(_ file: String) { files.removeAll { $0 == file } }
@@ -201,5 +199,46 @@ final class WorkDirectory {
     func remove() {
         for f in files { unlink(f) }
         for d in directories.reversed() { rmdir(d) }
+        WorkDirectories.shared.remove(path)
+    }
+}
+
+/// The work directories of exports in progress: an interrupted export must not leave its
+/// staged files behind (the unfiltered copy of the database among them).
+public final class WorkDirectories: @unchecked Sendable {
+    static let shared = WorkDirectories()
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+    private var signalSources: [any DispatchSourceSignal] = []
+    private var interrupted = false
+
+    /// Set when a signal arrived: the export's own errors from then on (its files vanish)
+    /// are not failures to report, the signal handler ends the process.
+    public static var isInterrupted: Bool { shared.lock.withLock { shared.interrupted } }
+
+    func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+    func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+
+    /// From now on SIGINT, SIGTERM and SIGHUP remove the work directories of exports in
+    /// progress, then end the process with 128 + the signal's number, as the shell reports it.
+    public static func removeOnSignals() {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                // Moved away first, so that the export still running cannot add files to it.
+                let paths = shared.lock.withLock {
+                    shared.interrupted = true
+                    return shared.paths
+                }
+                for path in paths {
+                    let doomed = path + ".interrupted"
+                    try? FileManager.default.removeItem(atPath: rename(path, doomed) == 0 ? doomed : path)
+                }
+                exit(128 + number)
+            }
+            source.resume()
+            shared.lock.withLock { shared.signalSources.append(source) }
+        }
     }
 }

@@ -19,6 +19,10 @@ public enum ExportError: Error, CustomStringConvertible, Sendable, Equatable {
     case database(path: String, reason: String)
     /// libarchive failed.
     case archive(ArchiveError)
+    /// `--out` names the database itself (usage error: the export would overwrite it).
+    case outputIsDatabase(path: String)
+    /// Another connection holds a lock on the database for longer than the busy timeout.
+    case locked(path: String)
 
     public var description: String {
         switch self {
@@ -40,13 +44,19 @@ public enum ExportError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(path): " + String(reason.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
         case .archive(let error):
             return error.description
+        case .outputIsDatabase(let path):
+            return "--out '\(path)' is the database itself; the archive would overwrite it"
+        case .locked(let path):
+            return "\(path) is locked by another connection (waited 5 s); export it when the writer is done"
         }
     }
 
     /// True for mistakes in the command line (exit 64) rather than failures of the run.
     public var isUsageError: Bool {
-        if case .unknownFormat = self { return true }
-        return false
+        switch self {
+        case .unknownFormat, .outputIsDatabase: return true
+        default: return false
+        }
     }
 }
 
@@ -58,6 +68,7 @@ func reading<T>(_ path: String, _ body: () throws -> T) throws(ExportError) -> T
     } catch let error as ExportError {
         throw error
     } catch let error as SQLiteError {
+        if error.isBusy { throw .locked(path: path) }
         throw .database(path: path, reason: error.description)
     } catch let error as ArchiveError {
         throw .archive(error)

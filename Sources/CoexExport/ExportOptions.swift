@@ -1,3 +1,4 @@
+import CoexStore
 /// What to export: the whole business, or the rows of a time window and/or some users,
 /// optionally with the text of revoked messages removed (docs/export.md, "Filters").
 public struct ExportFilter: Sendable, Equatable {
@@ -109,19 +110,7 @@ public enum ExportTime {
     }
 
     /// `2026-01-14T19:05:00Z`.
-    public static func iso(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rest = Int(seconds - days * 86_400)
-        let (y, m, d) = civilFromDays(Int(days))
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(rest / 3600, 2) + ":"
-            + pad(rest / 60 % 60, 2) + ":" + pad(rest % 60, 2) + "Z"
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(abs(value))
-        let padded = String(repeating: "0", count: max(0, width - text.count)) + text
-        return value < 0 ? "-" + padded : padded
-    }
+    public static func iso(_ seconds: Int64) -> String { isoTime(seconds) }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
 
@@ -142,17 +131,5 @@ public enum ExportTime {
         let doy = (153 * mp + 2) / 5 + day - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

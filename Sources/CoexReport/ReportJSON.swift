@@ -1,3 +1,4 @@
+import CoexStore
 import CoexJSON
 
 /// The machine-readable report: one JSON object per business, written on one line

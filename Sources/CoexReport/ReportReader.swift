@@ -36,10 +36,7 @@ public enum ReportReader {
     }
 
     /// The business a database belongs to: its file name without `.sqlite`.
-    public static func wabaID(ofDatabase path: String) -> String {
-        let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
-        return name.hasSuffix(".sqlite") && name.count > 7 ? String(name.dropLast(7)) : name
-    }
+    public static func wabaID(ofDatabase path: String) -> String { BusinessFile.wabaID(ofDatabase: path) }
 
     /// Opens `path` read-only, checks that it is a coex database this binary knows, and
     /// gathers its report.

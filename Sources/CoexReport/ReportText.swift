@@ -1,3 +1,4 @@
+import CoexStore
 /// The human-readable report: one section per business, labels in one column, tables
 /// with aligned columns (numbers right-aligned), no trailing spaces. docs/report.md shows
 /// an example and explains every line.

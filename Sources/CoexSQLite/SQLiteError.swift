@@ -47,6 +47,9 @@ public enum SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// The SQL that failed, or nil for failures to open a database.
+    /// SQLITE_BUSY or SQLITE_LOCKED: another connection held a lock past the busy timeout.
+    public var isBusy: Bool { code == 5 || code == 6 }
+
     public var sql: String? {
         switch self {
         case .openFailed: return nil

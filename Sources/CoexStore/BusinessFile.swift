@@ -15,4 +15,12 @@ public enum BusinessFile {
         let name = try name(for: wabaID)
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
+
+    /// The business a database belongs to, from its file name (the database does not store
+    /// it): the name without `.sqlite`; a name that is only `.sqlite`, or has another
+    /// extension, is taken whole.
+    public static func wabaID(ofDatabase path: String) -> String {
+        let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+        return name.hasSuffix(".sqlite") && name.count > 7 ? String(name.dropLast(7)) : name
+    }
 }
