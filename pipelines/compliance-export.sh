@@ -4,7 +4,8 @@
 # For every OUTDIR/db/<waba_id>.sqlite (as pipelines/nightly-import.sh writes them; OUTDIR/*.sqlite when
 # OUTDIR has no db/ folder) writes EXPORTDIR/<waba_id>.tar.zst with coex-export (docs/export.md).
 # Arguments after `--` go to every coex-export run, e.g. `-- --since 2026-01-01 --redact-revoked`.
-# Each archive is complete or absent; the first failing export stops the run (exit 1).
+# Each archive is complete or absent; the first failing export stops the run with its exit
+# status (1 a failed export, 64 a usage error such as a bad --since).
 # Uses the release build in .build/release (swift build -c release), or COEX_BIN.
 set -euo pipefail
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoexIO
 
 /// The inputs every stage reads, and where its rejects go.
 public struct InputOptions: ParsableArguments {
@@ -14,6 +15,12 @@ public struct InputOptions: ParsableArguments {
     public var rejects: String?
 
     public init() {}
+
+    public func validate() throws {
+        if let rejects, let input = files.first(where: { isSameFile($0, rejects) }) {
+            throw ValidationError("--rejects \(rejects) is the input \(input): rejects would be written into the capture")
+        }
+    }
 
     public var inputs: [String] { files.isEmpty ? ["-"] : files }
 }

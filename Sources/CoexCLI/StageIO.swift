@@ -53,8 +53,9 @@ public final class StageIO {
         error(message)
     }
 
+    /// A summary or remark: the same line as an error, without failing the run.
     public func note(_ message: String) {
-        try? errors.write("\(messagePrefix)\(stage): \(message)\n")
+        error(message)
     }
 
     /// Calls `body` for each physical line of each input in order. An input that

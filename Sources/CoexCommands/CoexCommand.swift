@@ -13,7 +13,9 @@ public struct CoexCommand: ParsableCommand {
             coex STAGE ARGS...   runs a stage exactly as its executable coex-STAGE does;
             STAGE is one of: \(stages.map(\.name).joined(separator: ", ")).
 
-            \(exitStatusHelp)
+            EXIT STATUS
+              0   success; 1 the command failed; 64 usage error (each command's
+              --help says more)
             """,
         subcommands: [ImportCommand.self])
 

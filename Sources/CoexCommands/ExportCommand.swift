@@ -12,19 +12,26 @@ public struct ExportCommand: ParsableCommand {
         commandName: "coex-export",
         abstract: "Write a compliance archive of one business database.",
         discussion: """
-            Writes ARCHIVE (.tar.zst, .tar.gz/.tgz or .zip, by its extension) from a database
-            of coex-load: manifest.json (sizes and SHA-256 of every other file, counts, time
-            range, imports, filters), messages.ndjson, message_versions.ndjson,
-            statuses.ndjson, contacts.csv, threads/<phone_number_id>/<user>.txt transcripts
-            and database.sqlite, a snapshot holding exactly the exported rows (docs/export.md).
-            The same database and flags give a byte-identical archive. The archive is written
-            to a temporary file next to ARCHIVE and renamed when complete. A summary goes to
-            stderr.
+            Writes ARCHIVE (.tar.zst, .tar.gz/.tgz or .zip, by its extension) from a
+            database of coex-load: manifest.json (sizes and SHA-256 of every other
+            file, counts, time range, imports, filters), messages.ndjson,
+            message_versions.ndjson, statuses.ndjson, contacts.csv,
+            threads/<phone_number_id>/<user>.txt transcripts, and database.sqlite, a
+            snapshot holding exactly the exported rows (docs/export.md). The same
+            database and flags give a byte-identical archive. The archive is staged
+            next to ARCHIVE and renamed when complete; an interrupted export (SIGINT,
+            SIGTERM, SIGHUP) removes what it staged. A summary goes to stderr.
 
-            TIME is Unix seconds, a date YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
-            (2026-01-14T19:00:00Z, +02:00; no zone means UTC).
+            TIME is Unix seconds, a date YYYY-MM-DD (00:00 UTC) or an ISO-8601
+            date-time (2026-01-14T19:00:00Z, +02:00; no zone means UTC).
 
-            \(exitStatusHelp)
+            EXIT STATUS
+              0   the archive was written
+              1   the export failed (no such database, not a coex database, newer
+                  schema, locked, archive not writable); ARCHIVE is left as it was
+              64  usage error (unknown option, no known archive extension, a bad
+                  TIME, --out naming the database)
+              130, 143, 129   interrupted by SIGINT, SIGTERM, SIGHUP
             """)
 
     @Option(help: ArgumentHelp("The business database (DIR/<waba_id>.sqlite of coex-load).", valueName: "FILE"))

@@ -10,17 +10,25 @@ public struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import captures into one SQLite database per business, every stage in one process.",
         discussion: """
-            Runs normalize (which validates raw captures itself), dedupe, order, apply and
-            load at once, each on its own threads, records passing from stage to stage as
-            the same record lines the stage executables exchange: the databases are the
-            ones `coex-validate | coex-normalize | coex-dedupe | coex-order | coex-apply |
-            coex-load` writes (only the imports table differs: it names the captures, not
-            stdin). Each stage prints its summary on stderr; when stderr is a terminal a
-            progress line shows bytes read, webhooks/s and the time left.
+            Runs normalize (which validates raw captures itself), dedupe, order,
+            apply and load at once, each on its own threads, records passing from
+            stage to stage as the same record lines the stage executables exchange:
+            the databases are the ones `coex-validate | coex-normalize | coex-dedupe
+            | coex-order | coex-apply | coex-load` writes (only the imports table
+            differs: it names the captures, not stdin). Each stage prints its summary
+            on stderr; when stderr is a terminal a progress line shows bytes read,
+            webhooks/s, the time left to read, and each stage's lines.
             --rejects FILE is emptied first, then takes every stage's rejects.
-            --memory is the budget of the whole run, shared by the four stages that hold state.
+            --memory is the budget of the whole run, shared by the four stages that
+            hold state.
 
-            \(exitStatusHelp)
+            EXIT STATUS
+              0   success
+              1   the run failed: a capture could not be read, a stage or a database
+                  failed (the others are still written), or lines were rejected with
+                  no --rejects file to take them
+              64  usage error (unknown option, missing --out-dir, --rejects naming a
+                  capture)
             """)
 
     @Argument(help: "Captures, read in order (NDJSON; .zst is decompressed). None or '-' reads stdin.")
@@ -35,12 +43,27 @@ public struct ImportCommand: ParsableCommand {
     @OptionGroup var memory: MemoryOptions
     @OptionGroup var threading: ThreadOptions
 
+    public func validate() throws {
+        if let rejects, let input = files.first(where: { isSameFile($0, rejects) }) {
+            throw ValidationError("--rejects \(rejects) is the input \(input): rejects would be written into the capture")
+        }
+    }
+
     public func run() throws {
         ignoreBrokenPipeSignal()
+        // The stages talk through pipes: a closed standard descriptor would be handed out as
+        // one of them. stderr must be open to report; stdin only when it is read.
+        guard descriptorIsOpen(2) else { throw ExitCode.failure }
+        if files.isEmpty || files.contains("-"), !descriptorIsOpen(0) {
+            try? OutputSink.standardError().write("coex import: stdin is closed (no captures given)\n")
+            throw ExitCode.failure
+        }
+        reopenClosedStandardDescriptors()
         let captures = files.isEmpty ? ["-"] : files
         if let rejects {
             // Its folder is made like --out-dir's; an old rejects file is emptied.
-            let folder = (rejects as NSString).deletingLastPathComponent
+            // Not NSString's deletingLastPathComponent: Foundation on Linux traps on a one-letter name.
+            let folder = rejects.lastIndex(of: "/").map { String(rejects[..<$0]) } ?? ""
             do {
                 if !folder.isEmpty { try makeDirectories(folder) }
                 try OutputSink.creating(rejects).close()
@@ -58,7 +81,7 @@ public struct ImportCommand: ParsableCommand {
         chain.add("coex-dedupe", DedupeCommand.self, shared)
         chain.add("coex-order", OrderCommand.self, shared)
         chain.add("coex-apply", ApplyCommand.self, shared)
-        chain.add("coex-load", LoadCommand.self, shared + ["--out-dir", outDirectory] + captures.flatMap { ["--recorded-input", $0] })
+        chain.add("coex-load", LoadCommand.self, shared + ["--out-dir", outDirectory] + captures.map { "--recorded-input=\($0)" })
         guard try chain.run(totalBytes: ImportProgress.totalBytes(of: captures)) else { throw ExitCode.failure }
     }
 }

@@ -12,7 +12,11 @@ final class ImportProgress: @unchecked Sendable {
     private let lock = NSLock()
     private var sources: [ReadProgress?]
     private var timer: DispatchSourceTimer?
+    private let queue = DispatchQueue(label: "coex-import.progress")
     private let started = Date()
+    /// When the first stage last read a line: its rate stops falling once it is done.
+    private var lastLines = 0
+    private var lastRead = Date()
     private let errors = OutputSink.standardError()
     /// Whether the line is drawn at all: only on a terminal.
     let isShown: Bool
@@ -33,7 +37,7 @@ final class ImportProgress: @unchecked Sendable {
 
     func start() {
         guard isShown else { return }
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "coex-import.progress"))
+        let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
         timer.setEventHandler { [self] in draw() }
         timer.resume()
@@ -42,7 +46,8 @@ final class ImportProgress: @unchecked Sendable {
 
     func stop() {
         guard let timer else { return }
-        timer.cancel()
+        // On the timer's queue: a line being drawn is finished before the line is erased.
+        queue.sync { timer.cancel() }
         self.timer = nil
         try? errors.write("\r\u{1B}[K")
     }
@@ -50,8 +55,13 @@ final class ImportProgress: @unchecked Sendable {
     private func draw() {
         let sources = lock.withLock { self.sources }
         guard let first = sources.first ?? nil else { return }
-        try? errors.write("\r\u{1B}[K" + Self.line(bytes: first.bytes, lines: first.lines, totalBytes: totalBytes,
-                                                  seconds: Date().timeIntervalSince(started),
+        let lines = first.lines
+        if lines != lastLines {
+            lastLines = lines
+            lastRead = Date()
+        }
+        try? errors.write("\r\u{1B}[K" + Self.line(bytes: first.bytes, lines: lines, totalBytes: totalBytes,
+                                                  seconds: lastRead.timeIntervalSince(started),
                                                   stages: zip(names, sources).dropFirst().map { ($0, $1?.lines ?? 0) }))
     }
 

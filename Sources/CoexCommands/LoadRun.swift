@@ -69,18 +69,24 @@ final class LoadRun {
             }
             loader.reportFinished(into: self)
         }
-        try sorter.finish { key, line throws(IOError) in
-            let waba = LoadOrder.business(key)
-            if let current = gathering, current.key.elementsEqual(waba) {
-                try current.add(line)
-                return
+        do {
+            try sorter.finish { key, line throws(IOError) in
+                let waba = LoadOrder.business(key)
+                if let current = gathering, current.key.elementsEqual(waba) {
+                    try current.add(line)
+                    return
+                }
+                handOver()
+                let lines = BusinessLines(wabaID: waba, budget: loader.budget, temporaryDirectory: loader.temporaryDirectory)
+                gathering = lines
+                try lines.add(line)
             }
             handOver()
-            let lines = BusinessLines(wabaID: waba, budget: loader.budget, temporaryDirectory: loader.temporaryDirectory)
-            gathering = lines
-            try lines.add(line)
+        } catch {
+            // Loads already started finish (and report) before the run ends with the error.
+            loader.finish(into: self)
+            throw error
         }
-        handOver()
         loader.finish(into: self)
         // Businesses all of whose records were rejected have no database to note them in.
         for kinds in rejectedKinds.values {

@@ -106,3 +106,9 @@ public func makeDirectories(_ path: String) throws(IOError) {
         throw .cannotOpen(path: path, reason: "cannot create the directory: \(errnoText())")
     }
 }
+
+/// Whether both paths name one existing file (also through links, `./` or `/dev/fd/N`).
+public func isSameFile(_ a: String, _ b: String) -> Bool {
+    var x = stat(), y = stat()
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
+}

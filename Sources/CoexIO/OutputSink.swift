@@ -120,6 +120,18 @@ public func descriptorIsOpen(_ fd: Int32) -> Bool {
     fcntl(fd, F_GETFD) != -1
 }
 
+/// Points closed descriptors 0-2 at /dev/null, so that no file or pipe opened later takes
+/// their number (and receives what is meant for stdout, or is read as stdin).
+public func reopenClosedStandardDescriptors() {
+    for fd: Int32 in 0...2 where !descriptorIsOpen(fd) {
+        let opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+        if opened >= 0 && opened != fd {
+            dup2(opened, fd)
+            close(opened)
+        }
+    }
+}
+
 /// A broken pipe must surface as EPIPE on write, not kill the process.
 public func ignoreBrokenPipeSignal() {
     signal(SIGPIPE, SIG_IGN)

@@ -1,3 +1,4 @@
+import CoexStore
 @testable import CoexKit
 import Foundation
 import Testing
