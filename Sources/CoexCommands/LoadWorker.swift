@@ -28,7 +28,8 @@ final class LoadWorker: LineWorker {
     }
 
     func process(_ bytes: UnsafeRawBufferPointer, provenance: Provenance) {
-        guard let record = reader.read(bytes, padded: true, provenance: provenance, rejects: &rejects) else { return }
+        // Keys and identity need no content: it is read (and stored) in the second pass.
+        guard let record = reader.read(bytes, padded: true, provenance: provenance, rejects: &rejects, rawJSON: false) else { return }
         if let problem = LoadCheck.problem(with: record) {
             rejects.append(Reject(provenance: provenance, stage: "coex-load", reason: problem, raw: Array(bytes)))
             rejectedKinds[record.wabaID, default: [:]][record.kind.rawValue, default: 0] += 1

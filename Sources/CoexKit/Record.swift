@@ -233,7 +233,10 @@ public enum RecordDecodingError: Error, CustomStringConvertible, Equatable {
 
 extension Record {
     /// Reads a record written by `write(to:)`; unknown members are ignored.
-    public init(json v: JSONValue) throws(RecordDecodingError) {
+    /// - Parameter rawJSON: false leaves `content`, `extra` and `errors` nil (any JSON is valid
+    ///   there, so nothing goes unchecked): for readers that only key records, copying them
+    ///   out would be most of the work.
+    public init(json v: JSONValue, rawJSON: Bool = true) throws(RecordDecodingError) {
         guard v.isObject else { throw .notObject }
         guard let kindName = v["kind"]?.string else { throw .missing("kind") }
         guard let kind = RecordKind(rawValue: kindName) else { throw .unknownKind(kindName) }
@@ -272,9 +275,9 @@ extension Record {
             case "thread_index": threadIndex = try Self.int(m, "thread_index")
             case "message_index": messageIndex = try Self.int(m, "message_index")
             case "history_asset": historyAsset = m.value.bool ?? false
-            case "content": content = m.value.isNull ? nil : RawJSON(m.value)
-            case "extra": extra = m.value.isNull ? nil : RawJSON(m.value)
-            case "errors": errors = m.value.isNull ? nil : RawJSON(m.value)
+            case "content": content = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
+            case "extra": extra = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
+            case "errors": errors = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
             case "recipient_id": recipientID = try Self.string(m, "recipient_id")
             case "recipient_user_id": recipientUserID = try Self.string(m, "recipient_user_id")
             case "action": action = try Self.string(m, "action")

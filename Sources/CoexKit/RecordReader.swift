@@ -12,11 +12,12 @@ public struct RecordReader {
 
     /// The record of a line, or nil (a blank line, or a reject appended to `rejects`).
     public mutating func read(
-        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]
+        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject],
+        rawJSON: Bool = true
     ) -> Record? {
         guard let value = value(bytes, padded: padded, provenance: provenance, rejects: &rejects) else { return nil }
         do {
-            return try Record(json: value)
+            return try Record(json: value, rawJSON: rawJSON)
         } catch {
             rejected += 1
             rejects.append(Reject(provenance: provenance, stage: stage,
