@@ -1,5 +1,6 @@
 import CoexCLI
 import CoexIO
+import CoexJSON
 import CoexKit
 import CoexStore
 import Foundation
@@ -72,7 +73,7 @@ final class LoadRun {
         do {
             try sorter.finish { key, line throws(IOError) in
                 let waba = LoadOrder.business(key)
-                if let current = gathering, current.key.elementsEqual(waba) {
+                if let current = gathering, current.key.withUnsafeBytes({ equalBytes($0, waba) }) {
                     try current.add(line)
                     return
                 }

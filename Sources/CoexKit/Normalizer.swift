@@ -437,7 +437,7 @@ struct ChangeContext {
         // Most objects have nothing left over: find out before allocating.
         func kept(_ member: JSONValue.Member) -> Bool {
             for key in excluding where member.keyEquals(key) { return false }
-            if let dynamic, member.keyBytes.elementsEqual(dynamic.utf8) { return false }
+            if let dynamic, equalBytes(member.keyBytes, dynamic) { return false }
             if dropHistoryStatus && member.keyEquals("history_context") && member.value.count == 1
                 && member.value["status"] != nil
             {
@@ -450,7 +450,7 @@ struct ChangeContext {
         var any = false
         members: for member in object.members {
             for key in excluding where member.keyEquals(key) { continue members }
-            if let dynamic, member.keyBytes.elementsEqual(dynamic.utf8) { continue }
+            if let dynamic, equalBytes(member.keyBytes, dynamic) { continue }
             // history_context holding only a status is fully kept in the status column.
             if dropHistoryStatus && member.keyEquals("history_context") && member.value.count == 1
                 && member.value["status"] != nil

@@ -18,7 +18,7 @@ public struct RecordView {
     }
 
     static func kind(_ bytes: UnsafeRawBufferPointer) -> RecordKind? {
-        for kind in RecordKind.allCases where bytes.elementsEqual(kind.rawValue.utf8) { return kind }
+        for kind in RecordKind.allCases where equalBytes(bytes, kind.rawValue) { return kind }
         return nil
     }
 
@@ -75,8 +75,7 @@ public struct RecordView {
 
 extension JSONValue.Member {
     static func equal(_ bytes: UnsafeRawBufferPointer, _ other: StaticString) -> Bool {
-        bytes.count == other.utf8CodeUnitCount
-            && bytes.elementsEqual(UnsafeRawBufferPointer(start: other.utf8Start, count: other.utf8CodeUnitCount))
+        equalBytes(bytes, UnsafeRawBufferPointer(start: other.utf8Start, count: other.utf8CodeUnitCount))
     }
 }
 
