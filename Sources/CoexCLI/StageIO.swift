@@ -123,22 +123,11 @@ public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) thr
         try? OutputSink.standardError().write("\(stage): stdin is closed (no input files given)\n")
         throw ExitCode.failure
     }
-    let io: StageIO
-    do {
-        io = try StageIO(stage: stage, rejectsPath: input.rejects)
-    } catch {
-        try? OutputSink.standardError().write("\(stage): --rejects \(error.description)\n")
-        throw ExitCode.failure
+    guard let io = makeStageIO(stage, rejects: input.rejects, output: .standardOutput()) else { throw ExitCode.failure }
+    switch run(body, io) {
+    case .outputClosed: throw ExitCode.success
+    case .ended: if io.failed { throw ExitCode.failure }
     }
-    do {
-        try body(io)
-        try io.finish()
-    } catch .brokenPipe {
-        throw ExitCode.success
-    } catch {
-        io.fail(error.description)
-    }
-    if io.failed { throw ExitCode.failure }
 }
 
 /// Runs a stage body inside a larger run (`coex import`): its output goes to `output`
@@ -148,24 +137,41 @@ public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) thr
 public func runStage(_ stage: String, rejects: String?, output: OutputSink, progress: ((ReadProgress) -> Void)? = nil,
                      erasingProgressLine: Bool = false, _ body: (StageIO) throws(IOError) -> Void) -> Bool {
     defer { output.close() }
-    let io: StageIO
-    do {
-        io = try StageIO(stage: stage, rejectsPath: rejects, output: output)
-    } catch {
-        try? OutputSink.standardError().write("\(stage): --rejects \(error.description)\n")
-        return false
-    }
+    guard let io = makeStageIO(stage, rejects: rejects, output: output) else { return false }
     progress?(io.progress)
     if erasingProgressLine { io.messagePrefix = "\r\u{1B}[K" }
+    switch run(body, io) {
+    case .outputClosed: return true
+    case .ended: return !io.failed
+    }
+}
+
+private func makeStageIO(_ stage: String, rejects: String?, output: OutputSink) -> StageIO? {
+    do {
+        return try StageIO(stage: stage, rejectsPath: rejects, output: output)
+    } catch {
+        try? OutputSink.standardError().write("\(stage): --rejects \(error.description)\n")
+        return nil
+    }
+}
+
+/// Runs the body and flushes: a closed output (the reader went away) ends a stage
+/// quietly; any other error fails the run.
+private func run(_ body: (StageIO) throws(IOError) -> Void, _ io: StageIO) -> StageEnd {
     do {
         try body(io)
         try io.finish()
     } catch .brokenPipe {
-        return true
+        return .outputClosed
     } catch {
         io.fail(error.description)
     }
-    return !io.failed
+    return .ended
+}
+
+private enum StageEnd {
+    case ended
+    case outputClosed
 }
 
 /// "user_preferences 3, calls 2": largest first, then by name, so summaries are stable.
