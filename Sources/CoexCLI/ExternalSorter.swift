@@ -172,10 +172,11 @@ public final class ExternalSorter {
             var key: [UInt8] = []
             var line: [UInt8] = []
             var live = false
+            private var header: [UInt8] = []
             init(_ reader: BufferedReader) { self.reader = reader }
 
             func advance() throws(IOError) {
-                var header: [UInt8] = []
+                header.removeAll(keepingCapacity: true)
                 live = try reader.read(8, into: &header)
                 guard live else { return }
                 let keyLength = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
@@ -195,7 +196,8 @@ public final class ExternalSorter {
         while true {
             var best: Run?
             for run in open where run.live {
-                if best == nil || run.key.lexicographicallyPrecedes(best!.key) { best = run }
+                if let current = best, !Self.precedes(run.key, current.key) { continue }
+                best = run
             }
             guard let run = best else { break }
             try run.key.withBytes { key throws(IOError) in
@@ -203,5 +205,12 @@ public final class ExternalSorter {
             }
             try run.advance()
         }
+    }
+
+    /// memcmp order of two keys (a shorter key first when it is a prefix of the other).
+    private static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let n = min(a.count, b.count)
+        let c = n == 0 ? 0 : a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, n) } }
+        return c != 0 ? c < 0 : a.count < b.count
     }
 }
