@@ -97,12 +97,17 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
-        .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite"]),
+        // Scratch folders and running the built executables, for the test targets below.
+        .target(name: "CoexTestSupport", path: "Tests/CoexTestSupport"),
+        .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite", "CoexTestSupport"]),
         .testTarget(
             name: "CoexExportTests",
-            dependencies: ["CoexExport", "CoexStore", "CoexKit", "CoexSQLite", "CoexArchive", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "CoexExport", "CoexStore", "CoexKit", "CoexSQLite", "CoexArchive", "CoexTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
-        .testTarget(name: "CoexReportTests", dependencies: ["CoexReport", "CoexStore", "CoexKit", "CoexSQLite"]),
+        .testTarget(name: "CoexReportTests", dependencies: ["CoexReport", "CoexStore", "CoexKit", "CoexSQLite", "CoexTestSupport"]),
         .testTarget(
             name: "CoexEndToEndTests",
             dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],

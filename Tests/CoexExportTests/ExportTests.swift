@@ -1,6 +1,7 @@
 import CoexArchive
 import CoexSQLite
 import CoexStore
+import CoexTestSupport
 import Foundation
 import Testing
 

@@ -1,86 +1,13 @@
 import CoexArchive
 import CoexSQLite
 import CoexStore
+import CoexTestSupport
 import Crypto
 import Foundation
 import Testing
 
 @testable import CoexExport
 
-/// A fresh temporary directory, removed when the test is done with it.
-final class TempDir: Sendable {
-    let url: URL
-    var path: String { url.path }
-
-    init(_ name: String = "coex-export") throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-struct TestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The built executables and the repository (samples/).
-enum Tools {
-    static func binDirectory() throws -> URL {
-        if let dir = ProcessInfo.processInfo.environment["COEX_BIN_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir)
-        }
-        var candidates: [URL] = []
-        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
-        if let first = CommandLine.arguments.first {
-            candidates.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
-        }
-        for c in candidates {
-            var dir = c
-            for _ in 0..<4 {
-                if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("coex-load").path) { return dir }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        throw TestError("cannot find the built coex-load next to the test bundle; run swift build first or set COEX_BIN_DIR")
-    }
-
-    static var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-
-    /// Runs `bash -o pipefail -c script` in the repository with the executables first on PATH.
-    @discardableResult
-    static func bash(_ script: String, expectStatus: Int32 = 0) throws -> String {
-        let bin = try binDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-o", "pipefail", "-c", script]
-        var env = ProcessInfo.processInfo.environment
-        env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-        env["TZ"] = "UTC"
-        process.environment = env
-        process.currentDirectoryURL = repository
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == expectStatus else {
-            throw TestError("exit \(process.terminationStatus) (expected \(expectStatus)) from: \(script)\n\(text)")
-        }
-        return text
-    }
-}
-
-/// samples/night1.ndjson + night2.ndjson through the whole pipe into databases (one import).
 struct SampleDatabases: Sendable {
     let scratch: TempDir
     let dir: String

@@ -1,6 +1,7 @@
 import CoexKit
 import CoexSQLite
 import CoexStore
+import CoexTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import CoexTestSupport
 import Foundation
 import Testing
 
@@ -103,7 +104,7 @@ struct SampleDatabases: Sendable {
     /// The executable: text by default, NDJSON with --json, --db repeatable in the given order.
     @Test func command() throws {
         let dir = Tools.quote(s.dir)
-        let text = try Tools.bash("coex-report --out-dir \(dir)")
+        let text = try Tools.run("coex-report --out-dir \(dir)")
         #expect(text.stderr == "")
         let sections = text.stdout.components(separatedBy: "\n\nbusiness ")
         #expect(sections.count == 3)
@@ -115,7 +116,7 @@ struct SampleDatabases: Sendable {
         #expect(text.stdout.contains("  users             3: 1 by phone only, 1 by phone and BSUID, 1 by BSUID only\n"))
         #expect(text.stdout.contains("  account state     offboarded since 2026-01-15T11:40:04Z\n"))
 
-        let json = try Tools.bash("coex-report --json --db \(dir)/\(SampleDatabases.B).sqlite --db \(dir)/\(SampleDatabases.A).sqlite")
+        let json = try Tools.run("coex-report --json --db \(dir)/\(SampleDatabases.B).sqlite --db \(dir)/\(SampleDatabases.A).sqlite")
         let lines = json.stdout.split(separator: "\n")
         #expect(lines.count == 2)
         let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -134,22 +135,22 @@ struct SampleDatabases: Sendable {
             try FileManager.default.copyItem(atPath: s.dir + "/\(waba).sqlite", toPath: copy + "/\(waba).sqlite")
         }
         try Data("not a database".utf8).write(to: URL(fileURLWithPath: copy + "/200000000000000.sqlite"))
-        let out = try Tools.bash("coex-report --json --out-dir \(Tools.quote(copy))", expectStatus: 1)
+        let out = try Tools.run("coex-report --json --out-dir \(Tools.quote(copy))", expectStatus: 1)
         #expect(out.stderr == "coex-report: \(copy)/200000000000000.sqlite: not a coex database (not an SQLite database)\n")
         #expect(out.stdout.split(separator: "\n").count == 2)
-        let missing = try Tools.bash("coex-report --db \(Tools.quote(copy))/none.sqlite", expectStatus: 1)
+        let missing = try Tools.run("coex-report --db \(Tools.quote(copy))/none.sqlite", expectStatus: 1)
         #expect(missing.stdout == "")
         #expect(missing.stderr == "coex-report: \(copy)/none.sqlite: no such file\n")
     }
 
     @Test func usageErrorsAndClosedPipe() throws {
-        let none = try Tools.bash("coex-report", expectStatus: 64)
+        let none = try Tools.run("coex-report", expectStatus: 64)
         #expect(none.stderr.hasPrefix("Error: give --out-dir DIR or --db FILE\n"))
-        let both = try Tools.bash("coex-report --out-dir x --db y", expectStatus: 64)
+        let both = try Tools.run("coex-report --out-dir x --db y", expectStatus: 64)
         #expect(both.stderr.hasPrefix("Error: give either --out-dir or --db, not both\n"))
         try Tools.bash("coex-report --out-dir x --bogus", expectStatus: 64)
         // A reader that goes away: exit 0, nothing on stderr.
-        let head = try Tools.bash("coex-report --out-dir \(Tools.quote(s.dir)) | head -1; exit ${PIPESTATUS[0]}")
+        let head = try Tools.run("coex-report --out-dir \(Tools.quote(s.dir)) | head -1; exit ${PIPESTATUS[0]}")
         #expect(head.stdout == "business \(SampleDatabases.A)\n")
         #expect(head.stderr == "")
     }

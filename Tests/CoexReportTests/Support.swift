@@ -2,93 +2,11 @@ import CoexKit
 import CoexReport
 import CoexSQLite
 import CoexStore
+import CoexTestSupport
 import Foundation
 import Testing
 
-// Small copies of Tests/CoexStoreTests/Support.swift (test targets cannot share code).
-
-/// A fresh temporary directory, removed when the test is done with it.
-final class TempDir: Sendable {
-    let url: URL
-    var path: String { url.path }
-
-    init(_ name: String = "coex-report") throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-struct TestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The built executables (coex-validate ... coex-load, coex-report) and the repository.
-enum Tools {
-    /// `COEX_BIN_DIR`, else the directory of the test bundle (SwiftPM puts one build's products side by side).
-    static func binDirectory() throws -> URL {
-        if let dir = ProcessInfo.processInfo.environment["COEX_BIN_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir)
-        }
-        var candidates: [URL] = []
-        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
-        if let first = CommandLine.arguments.first {
-            candidates.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
-        }
-        for c in candidates {
-            var dir = c
-            for _ in 0..<4 {
-                if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("coex-load").path) { return dir }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        throw TestError("cannot find the built coex-load next to the test bundle; run swift build first or set COEX_BIN_DIR")
-    }
-
-    /// The repository root (samples/ lives there), from this file's path.
-    static var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    struct Output {
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `bash -o pipefail -c script` in the repository with the executables first on PATH.
-    @discardableResult
-    static func bash(_ script: String, expectStatus: Int32 = 0) throws -> Output {
-        let bin = try binDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-o", "pipefail", "-c", script]
-        var env = ProcessInfo.processInfo.environment
-        env["PATH"] = bin.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-        env["TZ"] = "UTC"
-        process.environment = env
-        process.currentDirectoryURL = repository
-        let scratch = try TempDir("coex-report-run")
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        process.waitUntilExit()
-        let out = Output(stdout: try String(contentsOfFile: outPath, encoding: .utf8),
-                         stderr: try String(contentsOfFile: errPath, encoding: .utf8))
-        guard process.terminationStatus == expectStatus else {
-            throw TestError("exit \(process.terminationStatus) (expected \(expectStatus)) from: \(script)\n\(out.stderr)")
-        }
-        return out
-    }
-
-    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-
+extension Tools {
     /// The whole pipe of `captures` (paths relative to the repository) loaded into `dir`.
     static func importNight(_ captures: [String], into dir: String) throws {
         let files = captures.map(quote).joined(separator: " ")

@@ -1,4 +1,5 @@
 import CoexSQLite
+import CoexTestSupport
 import Foundation
 import Testing
 

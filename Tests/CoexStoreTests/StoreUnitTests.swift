@@ -1,5 +1,6 @@
 import CoexKit
 import CoexSQLite
+import CoexTestSupport
 import Foundation
 import Testing
 
