@@ -61,7 +61,7 @@ let package = Package(
         // Compliance archives of a business database: manifest with sums, NDJSON, CSV, transcripts.
         .target(
             name: "CoexExport",
-            dependencies: ["CoexStore", "CoexSQLite", "CoexArchive", "CoexJSON", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CoexStore", "CoexSQLite", "CoexArchive", "CoexJSON", "CoexIO", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // What a business database holds, summarised: history completeness, counts, account state.
         .target(name: "CoexReport", dependencies: ["CoexStore", "CoexSQLite", "CoexJSON"]),

@@ -1,4 +1,5 @@
 import CoexArchive
+import CoexIO
 import CoexJSON
 import CoexSQLite
 import CoexStore
@@ -47,7 +48,8 @@ public enum ArchiveExport {
         let source = try openSource(databasePath)
 
         let work = try WorkDirectory(nextTo: archivePath)
-        defer { work.remove() }
+        // Removed when released: not before the archive has been renamed out of it.
+        defer { withExtendedLifetime(work) {} }
 
         // 1. The snapshot: one consistent copy; filtered and redacted when asked.
         let snapshot = work.file("database.sqlite")
@@ -55,17 +57,15 @@ public enum ArchiveExport {
         if options.filter.changesData {
             let copy = work.file("unfiltered.sqlite")
             try reading(databasePath) { try source.vacuumInto(copy) }
-            work.track(copy)
             try reading(databasePath) {
                 let db = try Database(path: copy, mode: .readWrite, writeAheadLog: false)
                 contactIDs = try SnapshotFilter.apply(options.filter, to: db)
                 try db.vacuumInto(snapshot)
             }
-            work.track(snapshot)
+            // The unfiltered copy goes as soon as the filtered snapshot exists.
             unlink(copy)
         } else {
             try reading(databasePath) { try source.vacuumInto(snapshot) }
-            work.track(snapshot)
         }
 
         // 2. The members, all read from the snapshot.
@@ -96,7 +96,6 @@ public enum ArchiveExport {
         let partial = work.file("archive.partial")
         do {
             let archive = try ArchiveWriter(path: partial, format: format)
-            work.track(partial)
             try archive.add(path: "manifest.json", data: manifest)
             for member in members { try archive.add(path: member.entryPath, contentsOfFile: member.filePath) }
             try archive.finish()
@@ -111,7 +110,6 @@ public enum ArchiveExport {
         guard rename(partial, archivePath) == 0 else {
             throw .cannotWrite(path: archivePath, reason: String(cString: strerror(errno)))
         }
-        work.untrack(partial)
         return summary
     }
 
@@ -170,37 +168,28 @@ public enum ArchiveExport {
     }
 }
 
-/// The hidden directory next to the archive where members are staged; removed at the end,
-/// whether the export succeeded or not.
+/// The hidden directory next to the archive where members are staged; removed with
+/// everything in it at the end, whether the export succeeded or not.
 final class WorkDirectory {
-    let path: String
-    private var files: [String] = []
-    private var directories: [String] = []
+    private let directory: SpillDirectory
+    var path: String { directory.path }
 
     init(nextTo archivePath: String) throws(ExportError) {
         let slash = archivePath.lastIndex(of: "/")
         let dir = slash.map { String(archivePath[..<$0]) } ?? "."
         let name = slash.map { String(archivePath[archivePath.index(after: $0)...]) } ?? archivePath
-        var template = Array(((dir.isEmpty ? "/" : dir + "/") + "." + name + ".XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else {
-            throw .cannotWrite(path: archivePath, reason: String(cString: strerror(errno)))
+        do {
+            directory = try SpillDirectory(in: dir.isEmpty ? "" : dir, prefix: "." + name)
+        } catch {
+            if case .cannotOpen(_, let reason) = error { throw .cannotWrite(path: archivePath, reason: reason) }
+            throw .cannotWrite(path: archivePath, reason: error.description)
         }
-        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        directories.append(path)
         WorkDirectories.shared.add(path)
     }
 
-    func file(_ name: String) -> String { path + "/" + name }
+    func file(_ name: String) -> String { directory.file(name) }
 
-    func track(_ file: String) { files.append(file) }
-    func untrack(_ file: String) { files.removeAll { $0 == file } }
-
-    func remove() {
-        for f in files { unlink(f) }
-        for d in directories.reversed() { rmdir(d) }
-        WorkDirectories.shared.remove(path)
-    }
+    deinit { WorkDirectories.shared.remove(path) }
 }
 
 /// The work directories of exports in progress: an interrupted export must not leave its

@@ -29,7 +29,6 @@ struct MemberWriter {
     private mutating func stage(_ entryPath: String) throws(ExportError) -> StagedFile {
         staged += 1
         let file = work.file("member-\(staged)")
-        work.track(file)
         return try StagedFile(entryPath: entryPath, filePath: file)
     }
 

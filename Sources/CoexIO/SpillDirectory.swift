@@ -1,4 +1,3 @@
-import CoexIO
 import Foundation
 
 /// A private temporary directory for spill files, removed when done.
