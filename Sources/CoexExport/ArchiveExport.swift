@@ -113,12 +113,6 @@ public enum ArchiveExport {
         return summary
     }
 
-    /// Whether both paths name one existing file (also through links or `./`).
-    static func isSameFile(_ a: String, _ b: String) -> Bool {
-        var x = stat(), y = stat()
-        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
-    }
-
     /// Opens the source (never writing to it) and checks it is a coex database this binary understands.
     static func openSource(_ path: String) throws(ExportError) -> Database {
         var info = stat()
@@ -181,7 +175,7 @@ final class WorkDirectory {
         do {
             directory = try SpillDirectory(in: dir.isEmpty ? "" : dir, prefix: "." + name)
         } catch {
-            if case .cannotOpen(_, let reason) = error { throw .cannotWrite(path: archivePath, reason: reason) }
+            if case .cannotCreateDirectory(_, let reason) = error { throw .cannotWrite(path: archivePath, reason: reason) }
             throw .cannotWrite(path: archivePath, reason: error.description)
         }
         WorkDirectories.shared.add(path)

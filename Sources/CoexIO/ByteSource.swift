@@ -7,6 +7,8 @@ import Darwin
 /// Why an input or output could not be read or written.
 public enum IOError: Error, CustomStringConvertible, Equatable {
     case cannotOpen(path: String, reason: String)
+    /// A private folder for temporary files could not be made in `path`.
+    case cannotCreateDirectory(path: String, reason: String)
     case readFailed(path: String, reason: String)
     case writeFailed(path: String, reason: String)
     case zstd(path: String, reason: String)
@@ -17,6 +19,7 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "\(path): cannot open: \(reason)"
+        case .cannotCreateDirectory(let path, let reason): "\(path): cannot create a temporary directory: \(reason)"
         case .readFailed(let path, let reason): "\(path): read failed: \(reason)"
         case .writeFailed(let path, let reason): "\(path): write failed: \(reason)"
         case .zstd(let path, let reason): "\(path): corrupt zstd data: \(reason)"

@@ -8,7 +8,7 @@ public final class SpillDirectory {
         var template = Array("\(parent)/\(prefix).XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else {
-            throw .cannotOpen(path: parent, reason: "cannot create a temporary directory: \(String(cString: strerror(errno)))")
+            throw .cannotCreateDirectory(path: parent, reason: String(cString: strerror(errno)))
         }
         path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
     }
