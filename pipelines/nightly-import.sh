@@ -28,7 +28,8 @@ mkdir -p "$out"
     | "$bin/coex-order" --rejects "$out/rejects.ndjson" \
     | "$bin/coex-apply" --rejects "$out/rejects.ndjson" \
     | tee "$out/state.ndjson.tmp" \
-    | "$bin/coex-load" --rejects "$out/rejects.ndjson" --out-dir "$out/db"
+    | "$bin/coex-load" --rejects "$out/rejects.ndjson" --out-dir "$out/db" \
+        "${captures[@]/#/--recorded-input=}"
 mv "$out/state.ndjson.tmp" "$out/state.ndjson"
 echo "$out/state.ndjson: $(wc -l < "$out/state.ndjson") records; $out/rejects.ndjson: $(wc -l < "$out/rejects.ndjson") rejects" >&2
 "$bin/coex-report" --out-dir "$out/db"

@@ -37,8 +37,10 @@ public struct LoadCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: ArgumentHelp("Directory of the databases (created if missing).", valueName: "DIR"))
     var outDirectory: String
 
-    /// `coex import` reads the captures and pipes records in: these name the captures in `imports`.
-    @Option(name: .customLong("recorded-input"), help: .hidden)
+    /// In a pipe the inputs are stdin: this names the captures behind it in `imports`.
+    @Option(name: .customLong("recorded-input"), help: ArgumentHelp(
+        "Name NAME as an input in the imports table instead of the files read (repeatable; for a pipe, whose input is '-').",
+        valueName: "NAME"))
     var recordedInputs: [String] = []
 
     public func run() throws {
