@@ -58,6 +58,11 @@ public final class StageIO {
         error(message)
     }
 
+    /// A summary on behalf of another stage of the same run (`coex import` runs several in one).
+    public func note(_ message: String, as stage: String) {
+        try? errors.write("\(messagePrefix)\(stage): \(message)\n")
+    }
+
     /// Calls `body` for each physical line of each input in order. An input that
     /// cannot be opened or read fails the run but not the other inputs.
     public func forEachLine(_ inputs: [String], _ body: (Line, _ source: String) throws(IOError) -> Void) throws(IOError) {
@@ -104,6 +109,11 @@ public final class ReadProgress: Sendable {
 
     public var bytes: Int { bytesSeen.load(ordering: .relaxed) }
     public var lines: Int { linesSeen.load(ordering: .relaxed) }
+
+    /// Counts one more unit of work done (for stages that report progress in other units).
+    public func count() {
+        linesSeen.add(1, ordering: .relaxed)
+    }
 
     func advance(to bytes: Int) {
         bytesSeen.store(bytes, ordering: .relaxed)

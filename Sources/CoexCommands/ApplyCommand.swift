@@ -76,12 +76,20 @@ public struct ApplyCommand: ParsableCommand {
         try output.flush(to: io)
         var r = RecordReader(stage: "coex-apply")
         for worker in workers { r.add(worker.reader) }
-        var summary = "\(plural(r.lines, "line")) read: \(held) edits and revokes held, "
-            + "\(plural(applier.appliedEdits, "edit")) applied to \(plural(applier.editedMessages, "message")) "
-            + "(\(plural(applier.versionsOut, "version")) out), \(plural(applier.appliedRevokes, "revoke")) applied, "
-            + "\(pending.count) pending; \(passed + output.count) records out; \(r.rejected) rejected, \(r.blank) blank"
+        var summary = Self.summary(lines: r.lines, held: held, edits: applier.appliedEdits, edited: applier.editedMessages,
+                                   versions: applier.versionsOut, revokes: applier.appliedRevokes, pending: pending.count,
+                                   out: passed + output.count, rejected: r.rejected, blank: r.blank)
         if spool.spilled { summary += "; spooled to disk past --memory \(memory.memory)" }
         io.note(summary)
+    }
+}
+
+extension ApplyCommand {
+    static func summary(lines: Int, held: Int, edits: Int, edited: Int, versions: Int, revokes: Int, pending: Int,
+                        out: Int, rejected: Int, blank: Int) -> String {
+        "\(plural(lines, "line")) read: \(held) edits and revokes held, \(plural(edits, "edit")) applied to "
+            + "\(plural(edited, "message")) (\(plural(versions, "version")) out), \(plural(revokes, "revoke")) applied, "
+            + "\(pending) pending; \(out) records out; \(rejected) rejected, \(blank) blank"
     }
 }
 

@@ -55,11 +55,18 @@ public struct DedupeCommand: ParsableCommand {
         let c = dedupe.counts
         var reader = RecordReader(stage: "coex-dedupe")
         for worker in workers { reader.add(worker.reader) }
-        var summary = "\(plural(reader.lines, "line")) read: \(c.recordsIn) records in, \(c.recordsOut) out, "
-            + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(reader.rejected) rejected, \(reader.blank) blank"
-        if c.unreadable > 0 { summary += "; \(c.unreadable) \(c.unreadable == 1 ? "copy" : "copies") rejected: not readable as records" }
+        var summary = Self.summary(lines: reader.lines, c, rejected: reader.rejected, blank: reader.blank)
         if dedupe.spilled { summary += "; spilled to disk past --memory \(memory.memory)" }
         io.note(summary)
+    }
+}
+
+extension DedupeCommand {
+    static func summary(lines: Int, _ c: DedupeCounts, rejected: Int, blank: Int) -> String {
+        var summary = "\(plural(lines, "line")) read: \(c.recordsIn) records in, \(c.recordsOut) out, "
+            + "\(c.duplicates) duplicates dropped, \(c.merged) merged; \(rejected) rejected, \(blank) blank"
+        if c.unreadable > 0 { summary += "; \(c.unreadable) \(c.unreadable == 1 ? "copy" : "copies") rejected: not readable as records" }
+        return summary
     }
 }
 

@@ -72,17 +72,9 @@ public struct ImportCommand: ParsableCommand {
                 throw ExitCode.failure
             }
         }
-        // Four stages hold state (dedupe, order, apply, load): each gets a quarter.
-        let share = "\(max(1, (memory.memoryBytes / 4) >> 20))MB"
-        var shared = ["--memory", share, "--temp-dir", memory.temporaryDirectory, "--threads", "\(threading.threads)"]
-        if let rejects { shared += ["--rejects", rejects] }
-        let chain = StageChain(captures: captures)
-        chain.add("coex-normalize", NormalizeCommand.self, ["--threads", "\(threading.threads)"] + (rejects.map { ["--rejects", $0] } ?? []))
-        chain.add("coex-dedupe", DedupeCommand.self, shared)
-        chain.add("coex-order", OrderCommand.self, shared)
-        chain.add("coex-apply", ApplyCommand.self, shared)
-        chain.add("coex-load", LoadCommand.self, shared + ["--out-dir", outDirectory] + captures.map { "--recorded-input=\($0)" })
-        guard try chain.run(totalBytes: ImportProgress.totalBytes(of: captures)) else { throw ExitCode.failure }
+        let run = FusedImport(captures: captures, outDirectory: outDirectory, rejects: rejects, memory: memory,
+                              threads: threading.threads)
+        guard run.run() else { throw ExitCode.failure }
     }
 }
 

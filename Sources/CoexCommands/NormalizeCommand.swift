@@ -36,10 +36,10 @@ public struct NormalizeCommand: ParsableCommand {
             counts.add(worker.stage.counts)
             normalizer.add(worker.stage.normalizer.counts)
         }
-        io.note(summary(counts, normalizer))
+        io.note(Self.summary(counts, normalizer))
     }
 
-    func summary(_ c: NormalizeStageCounts, _ n: NormalizeCounts) -> String {
+    static func summary(_ c: NormalizeStageCounts, _ n: NormalizeCounts) -> String {
         var text = "\(plural(c.lines, "line")) read: \(c.normalized) normalized, \(c.rejected) rejected, \(c.blank) blank"
         let kinds = Dictionary(uniqueKeysWithValues: n.records.map { ($0.key.rawValue, $0.value) })
         text += "; \(n.recordTotal) records out"

@@ -60,10 +60,16 @@ public struct OrderCommand: ParsableCommand {
         var reader = RecordReader(stage: "coex-order")
         for worker in workers { reader.add(worker.reader) }
         let sorted = reader.lines - reader.rejected - reader.blank
-        var summary = "\(plural(reader.lines, "line")) read: \(sorted) records sorted, "
-            + "\(plural(sequencer.reports.count, "history report")) added, \(sequencer.linesOut) out; "
-            + "\(reader.rejected) rejected, \(reader.blank) blank"
+        var summary = Self.summary(lines: reader.lines, sorted: sorted, reports: sequencer.reports.count,
+                                   out: sequencer.linesOut, rejected: reader.rejected, blank: reader.blank)
         if sorter.spilledRuns > 0 { summary += "; \(sorter.spilledRuns) sorted runs spilled past --memory \(memory.memory)" }
         io.note(summary)
+    }
+}
+
+extension OrderCommand {
+    static func summary(lines: Int, sorted: Int, reports: Int, out: Int, rejected: Int, blank: Int) -> String {
+        "\(plural(lines, "line")) read: \(sorted) records sorted, \(plural(reports, "history report")) added, "
+            + "\(out) out; \(rejected) rejected, \(blank) blank"
     }
 }

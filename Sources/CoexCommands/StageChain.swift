@@ -33,7 +33,8 @@ final class StageChain {
     }
 
     /// Runs every stage to its end; false when any stage failed (its messages are on stderr).
-    func run(totalBytes: Int?) throws -> Bool {
+    /// `announce`: end with a line of how much was read and how fast.
+    func run(totalBytes: Int?, announce: Bool = true) throws -> Bool {
         try wire()
         let started = Date()
         let progress = ImportProgress(totalBytes: totalBytes, stages: stages.map(\.name))
@@ -57,6 +58,7 @@ final class StageChain {
         progress.start()
         group.wait()
         progress.stop()
+        guard announce else { return results.allSucceeded }
         let seconds = Date().timeIntervalSince(started)
         let bytes = progress.bytesRead
         try? OutputSink.standardError().write(

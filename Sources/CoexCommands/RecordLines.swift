@@ -1,0 +1,96 @@
+import CoexIO
+import CoexJSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Record lines end to end in one buffer (each followed by a newline), as a stage would
+/// write them to the next: what `coex import` hands from one stage to the next in memory.
+struct RecordLines {
+    private(set) var bytes: [UInt8] = []
+    /// Where each line ends (its newline).
+    private(set) var ends: [Int] = []
+
+    var count: Int { ends.count }
+    var byteCount: Int { bytes.count }
+
+    mutating func reserve(bytes: Int, lines: Int) {
+        self.bytes.reserveCapacity(bytes)
+        ends.reserveCapacity(lines)
+    }
+
+    /// Adds one line written by `body` (without its newline).
+    mutating func appendLine(_ body: (inout [UInt8]) -> Void) {
+        body(&bytes)
+        ends.append(bytes.count)
+        bytes.append(0x0A)
+    }
+
+    /// Adds one line (without its newline).
+    mutating func append(_ line: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: line)
+        ends.append(bytes.count)
+        bytes.append(0x0A)
+    }
+
+    init() {}
+
+    /// The lines of an NDJSON block (each ending in a newline), as a stage writes them.
+    init(ndjson block: [UInt8]) {
+        bytes = block
+        ends = Self.newlines(in: block, from: 0)
+    }
+
+    /// Adds the lines of an NDJSON block (each ending in a newline).
+    mutating func append(ndjson block: UnsafeRawBufferPointer) {
+        guard !block.isEmpty else { return }
+        let base = bytes.count
+        bytes.append(contentsOf: block)
+        ends.append(contentsOf: Self.newlines(in: bytes, from: base))
+    }
+
+    private static func newlines(in bytes: [UInt8], from start: Int) -> [Int] {
+        var found: [Int] = []
+        bytes.withUnsafeBytes { all in
+            guard let base = all.baseAddress else { return }
+            var at = start
+            while at < all.count, let hit = memchr(base + at, 0x0A, all.count - at) {
+                let index = base.distance(to: UnsafeRawPointer(hit))
+                found.append(index)
+                at = index + 1
+            }
+        }
+        return found
+    }
+
+    /// Calls `body` with every line, each one followed by at least `JSONParser.padding`
+    /// readable bytes, so that it can be parsed in place.
+    mutating func withLines<T>(_ body: ([UnsafeRawBufferPointer]) throws -> T) rethrows -> T {
+        // In place, not on a copy: a business's lines can be tens of megabytes.
+        bytes.append(contentsOf: repeatElement(0, count: JSONParser.padding))
+        defer { bytes.removeLast(JSONParser.padding) }
+        let ends = self.ends
+        return try bytes.withUnsafeBytes { all in
+            var lines: [UnsafeRawBufferPointer] = []
+            lines.reserveCapacity(ends.count)
+            var start = 0
+            for end in ends {
+                lines.append(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                start = end + 1
+            }
+            return try body(lines)
+        }
+    }
+
+    /// Reads a file of lines written by `write(to:)`.
+    static func read(_ path: String) throws(IOError) -> RecordLines {
+        var lines = RecordLines()
+        let reader = LineReader(source: try FileSource(path: path))
+        while let line = try reader.next() { lines.append(line.bytes) }
+        return lines
+    }
+
+    func write(to sink: OutputSink) throws(IOError) {
+        try sink.write(bytes)
+    }
+}

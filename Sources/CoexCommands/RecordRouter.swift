@@ -1,0 +1,108 @@
+import CoexIO
+import CoexKit
+
+/// coex-normalize's record lines split by business, each line given its `arrival` (its
+/// position in the whole record stream, as coex-dedupe numbers it), in memory up to a
+/// budget: past it, the largest businesses go to files of their own.
+final class RecordRouter {
+    final class Business {
+        let wabaID: String
+        var lines = RecordLines()
+        /// Bytes of lines on file.
+        var filed = 0
+        var file: String?
+
+        init(wabaID: String) { self.wabaID = wabaID }
+
+        var byteCount: Int { lines.byteCount + filed }
+    }
+
+    private let budget: Int
+    private let temporaryDirectory: String
+    private var spill: SpillDirectory?
+    private var byID: [String: Business] = [:]
+    private(set) var inMemory = 0
+    private(set) var nextArrival = 0
+    /// Businesses whose lines went to files.
+    private(set) var filedCount = 0
+
+    init(budget: Int, temporaryDirectory: String) {
+        self.budget = budget
+        self.temporaryDirectory = temporaryDirectory
+    }
+
+    /// Takes the next record line of the stream.
+    func add(_ line: UnsafeRawBufferPointer, wabaID: String) throws(IOError) {
+        let business: Business
+        if let known = byID[wabaID] {
+            business = known
+        } else {
+            business = Business(wabaID: wabaID)
+            byID[wabaID] = business
+        }
+        let before = business.lines.byteCount
+        business.lines.append(line, arrival: nextArrival)
+        nextArrival += 1
+        inMemory += business.lines.byteCount - before
+        if business.file != nil, business.lines.byteCount >= 1 << 18 {
+            try moveToFile(business)
+        }
+        while inMemory > budget, let largest = byID.values.max(by: { $0.lines.byteCount < $1.lines.byteCount }),
+            largest.lines.byteCount > 0
+        {
+            try moveToFile(largest)
+        }
+    }
+
+    /// Every business, in the order of their ids' bytes (the order coex-load reports in).
+    var businesses: [Business] {
+        byID.values.sorted { $0.wabaID.utf8.lexicographicallyPrecedes($1.wabaID.utf8) }
+    }
+
+    /// Takes a business's lines out of the router (read back from its file if it has one).
+    func take(_ business: Business) throws(IOError) -> RecordLines {
+        defer { byID[business.wabaID] = nil }
+        guard let file = business.file else {
+            inMemory -= business.lines.byteCount
+            let lines = business.lines
+            business.lines = RecordLines()
+            return lines
+        }
+        try moveToFile(business)
+        return try RecordLines.read(file)
+    }
+
+    /// Puts all of a business's lines in its file and returns the file's path.
+    func file(of business: Business) throws(IOError) -> String {
+        try moveToFile(business)
+        return business.file!
+    }
+
+    /// Appends the business's lines in memory to its file (opened only for the write, so
+    /// that thousands of businesses do not hold thousands of descriptors).
+    private func moveToFile(_ business: Business) throws(IOError) {
+        let path: String
+        if let file = business.file {
+            path = file
+        } else {
+            if spill == nil { spill = try SpillDirectory(in: temporaryDirectory, prefix: "coex-import") }
+            path = spill!.file("business-\(filedCount).ndjson")
+            filedCount += 1
+            business.file = path
+        }
+        let sink = business.filed == 0 ? try OutputSink.creating(path) : try OutputSink.appending(to: path)
+        try business.lines.write(to: sink)
+        try sink.flush()
+        sink.close()
+        business.filed += business.lines.byteCount
+        inMemory -= business.lines.byteCount
+        business.lines = RecordLines()
+    }
+}
+
+extension RecordLines {
+    /// Adds a record line with `"arrival":N` as its last member (as coex-dedupe writes it).
+    mutating func append(_ line: UnsafeRawBufferPointer, arrival: Int) {
+        appendLine { RecordLine.append(line, member: "arrival", value: arrival, to: &$0) }
+    }
+}
