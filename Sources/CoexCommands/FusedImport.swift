@@ -124,6 +124,10 @@ final class FusedImport: @unchecked Sendable {
                 for (kind, n) in job.tallies.loadRejected { unloadedRejects[kind, default: 0] += n }
             }
         }
+        if inMemory.count < businesses.count {
+            let n = inMemory.count
+            io.note("the counts below are those of the \(n) \(n == 1 ? "business" : "businesses") loaded in memory")
+        }
         io.note(DedupeCommand.summary(lines: total.dedupeLines, total.dedupe, rejected: rejectedLines.dedupe, blank: 0),
                 as: "coex-dedupe")
         for report in total.reports { io.note("history \(report.wabaID) \(report.summary)", as: "coex-order") }

@@ -10,17 +10,21 @@ public struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import captures into one SQLite database per business, every stage in one process.",
         discussion: """
-            Runs normalize (which validates raw captures itself), dedupe, order,
-            apply and load at once, each on its own threads, records passing from
-            stage to stage as the same record lines the stage executables exchange:
-            the databases are the ones `coex-validate | coex-normalize | coex-dedupe
-            | coex-order | coex-apply | coex-load` writes (only the imports table
-            differs: it names the captures, not stdin). Each stage prints its summary
-            on stderr; when stderr is a terminal a progress line shows bytes read,
-            webhooks/s, the time left to read, and each stage's lines.
+            Runs normalize (which validates raw captures itself) on every thread,
+            its records split by business; then dedupe, order, apply and load of each
+            business in memory, several businesses at once, with the transforms of
+            the stage executables on the same record lines: the databases are the
+            ones `coex-validate | coex-normalize | coex-dedupe | coex-order |
+            coex-apply | coex-load` writes (only the imports table differs: it names
+            the captures, not stdin). Each stage prints its summary on stderr; when
+            stderr is a terminal a progress line shows bytes read, webhooks/s, the
+            time left to read, and the businesses loaded.
             --rejects FILE is emptied first, then takes every stage's rejects.
-            --memory is the budget of the whole run, shared by the four stages that
-            hold state.
+            --memory is the budget of the whole run: half holds the records until the
+            input ends (past it, the largest businesses wait in temporary files),
+            half the businesses being loaded. A business bigger than its share (a
+            quarter of --memory per thread) goes through the stage commands
+            themselves, which spill to temporary files, chained in this process.
 
             EXIT STATUS
               0   success
