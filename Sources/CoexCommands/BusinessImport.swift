@@ -53,11 +53,13 @@ struct LoadSettings: Sendable {
     var time: Int64
 }
 
-/// One business's records through dedupe, order, apply and load, in memory: the same
-/// transforms as the stage executables (Deduplicator, OrderKey and ChatSequencer,
-/// EditApplier, LoadOrder and BusinessLoad) on the same record lines, without the pipes
-/// between them. Every fact of a business is keyed by its business, so a business's
-/// records alone give the result the stages give on the whole stream.
+/// One business's records through dedupe, order, apply and load, in memory: the transforms
+/// of the stage executables (Deduplicator's merge, OrderKey and ChatSequencer, EditApplier,
+/// LoadOrder and BusinessLoad), with each record parsed once for all the keys the stages
+/// need, and once more to be stored. Every fact of a business is keyed by its business, so
+/// a business's records alone give the result the stages give on the whole stream.
+///
+/// The lines are coex-normalize's, written in this process: every member has its type.
 final class BusinessImport: @unchecked Sendable {
     let wabaID: String
     private(set) var tallies = StageTallies()
@@ -68,93 +70,200 @@ final class BusinessImport: @unchecked Sendable {
     /// Nil when no record was left to load (no database is written, as with coex-load).
     private(set) var outcome: BusinessOutcome?
     private let parser = JSONParser()
+    private let wabaIsSafe: Bool
+
+    /// A record that survived dedupe and what the later stages need of it.
+    private struct Survivor {
+        /// The line: a range of the input, or (start < 0) merged line `-start - 1`.
+        var start: Int
+        var end: Int
+        var kind: RecordKind
+        var arrival: Int
+        var orderKey: Range<Int>
+        /// Nil when coex-load's first look needs the decoded record.
+        var loadKey: Range<Int>?
+        var pair: Int32 = -1
+        /// Messages: a hash of the wamid, to find those with changes without decoding them.
+        var wamidHash = 0
+        var seq = 0
+    }
+
+    /// A record as coex-apply hands it to coex-load.
+    private enum LoadItem {
+        case survivor(Int)
+        /// A record coex-apply wrote (a changed message, a version, a pending change, a
+        /// history report): an index into `written`.
+        case record(Int)
+    }
+
+    private var input = RecordLines()
+    private var merged: [[UInt8]] = []
+    private var survivors: [Survivor] = []
+    private var keys: [UInt8] = []
+    private var pairs: [(UserIDPair, SeenSpan)] = []
+    private var written: [Record] = []
+    private var scratch: [UInt8] = []
 
     init(wabaID: String) {
         self.wabaID = wabaID
+        wabaIsSafe = BusinessFile.isSafe(wabaID)
     }
 
     /// `lines`: the business's records as coex-normalize wrote them, each with its
     /// `arrival` (its position in the run's whole record stream), in arrival order.
     func run(_ lines: consuming RecordLines, settings: LoadSettings) {
-        var deduped = dedupe(consume lines)
-        var ordered = order(&deduped)
-        var applied = apply(&ordered)
-        load(&applied, settings: settings)
+        input = lines
+        input.withLines { lines in
+            dedupe(lines)
+            let sorted = order(lines)
+            let items = apply(lines, sorted)
+            load(lines, items, settings: settings)
+        }
+        input = RecordLines()
+    }
+
+    /// The business could not be loaded at all (its records could not be read back).
+    func fail(_ message: String) {
+        outcome = .failed(message)
+    }
+
+    private func withLine(_ s: Survivor, _ lines: [UnsafeRawBufferPointer], _ body: (UnsafeRawBufferPointer) -> Void) {
+        if s.start >= 0 {
+            body(lines[s.start])
+        } else {
+            merged[-s.start - 1].withUnsafeBytes(body)
+        }
+    }
+
+    private func key(_ range: Range<Int>, _ keys: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: keys[range])
     }
 
     // MARK: coex-dedupe
 
-    private func dedupe(_ input: consuming RecordLines) -> RecordLines {
-        var dedupe = Deduplicator()
-        var scratch = JSONWriter(capacity: 1024)
-        var passed: [UInt8] = []
-        input.withLines { lines in
-            tallies.dedupeLines = lines.count
-            for line in lines {
-                guard let value = try? parser.parse(line, padded: true), let view = RecordView(value),
-                    let arrival = value["arrival"]?.int64
-                else {
-                    reject(line, stage: "coex-dedupe", reason: "not a coex record with an arrival")
-                    continue
+    private func dedupe(_ lines: [UnsafeRawBufferPointer]) {
+        var counts = DedupeCounts()
+        var seen: Set<Digest128> = []
+        var held: [Digest128: Int] = [:]
+        var writer = JSONWriter(capacity: 1024)
+        tallies.dedupeLines = lines.count
+        survivors.reserveCapacity(lines.count)
+        for (index, line) in lines.enumerated() {
+            guard let value = try? parser.parse(line, padded: true), let view = RecordView(value),
+                let arrival = value["arrival"]?.int64
+            else {
+                reject(line, stage: "coex-dedupe", reason: "not a coex record with an arrival")
+                continue
+            }
+            counts.recordsIn += 1
+            let key = view.dedupeKey(scratch: &writer)
+            if !key.held {
+                if seen.insert(key.digest).inserted {
+                    counts.recordsOut += 1
+                    survivors.append(survivor(view, start: index, end: index, arrival: Int(arrival)))
+                } else {
+                    counts.duplicates += 1
                 }
-                dedupe.process(line, key: view.dedupeKey(scratch: &scratch), hasArrival: true, arrival: Int(arrival),
-                               into: &passed)
-                for copy in dedupe.takeUnreadable() {
-                    copy.withUnsafeBytes { reject($0, stage: "coex-dedupe", reason: "a copy of a held fact that does not read as a coex record") }
-                }
+                continue
+            }
+            guard let first = held[key.digest] else {
+                held[key.digest] = survivors.count
+                survivors.append(survivor(view, start: index, end: index, arrival: Int(arrival)))
+                continue
+            }
+            // A second sighting: rare enough to decode both and merge them as records (as
+            // Deduplicator does).
+            var stored: Record?
+            withLine(survivors[first], lines) { stored = try? Record(json: try parser.parse($0)) }
+            guard let before = stored, let sighting = try? Record(json: try parser.parse(line, padded: true)) else {
+                counts.unreadable += 1
+                reject(line, stage: "coex-dedupe", reason: "a copy of a held fact that does not read as a coex record")
+                continue
+            }
+            let after = Deduplicator.combine(before, sighting)
+            if Deduplicator.sameContent(sighting, before) { counts.duplicates += 1 } else { counts.merged += 1 }
+            if after == before { continue }
+            writer.reset()
+            after.write(to: &writer)
+            merged.append(writer.bytes)
+            merged[merged.count - 1].withUnsafeBytes { bytes in
+                guard let value = try? parser.parse(Array(bytes)), let view = RecordView(value) else { return }
+                survivors[first] = survivor(view, start: -merged.count, end: 0, arrival: after.arrival ?? 0)
             }
         }
-        _ = consume input
-        var out = RecordLines(ndjson: passed)
-        passed = []
-        dedupe.finish { out.append(ndjson: $0) }
-        tallies.dedupe = dedupe.counts
-        return out
+        counts.recordsOut += held.count
+        tallies.dedupe = counts
+    }
+
+    /// What the later stages need of a record, read from its parsed line.
+    private func survivor(_ view: RecordView, start: Int, end: Int, arrival: Int) -> Survivor {
+        OrderKey.of(view, into: &scratch)
+        let orderStart = keys.count
+        keys.append(contentsOf: scratch)
+        var s = Survivor(start: start, end: end, kind: view.kind, arrival: arrival, orderKey: orderStart..<keys.count)
+        var pair: (UserIDPair, SeenSpan)?
+        if LoadOrder.keyInPlace(view, wabaIsSafe: wabaIsSafe, ordinal: 0, into: &scratch, pair: &pair) {
+            let loadStart = keys.count
+            keys.append(contentsOf: scratch)
+            s.loadKey = loadStart..<keys.count
+            if let pair {
+                s.pair = Int32(pairs.count)
+                pairs.append(pair)
+            }
+        }
+        if view.kind == .message, let wamid = view.wamid { s.wamidHash = Self.hash(wamid) }
+        return s
+    }
+
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: bytes)
+        return hasher.finalize()
     }
 
     // MARK: coex-order
 
-    private func order(_ input: inout RecordLines) -> RecordLines {
-        var keys: [UInt8] = []
-        var keyEnds: [Int] = []
-        var key: [UInt8] = []
-        var block: [UInt8] = []
+    /// Survivors in chat order (OrderKey), messages numbered (seq), history reports made.
+    private func order(_ lines: [UnsafeRawBufferPointer]) -> [Int] {
+        tallies.orderLines = survivors.count
+        var sorted = Array(survivors.indices)
         var sequencer = ChatSequencer()
-        let size = input.byteCount + input.count * 12
-        input.withLines { lines in
-            tallies.orderLines = lines.count
-            var kept: [Int] = []
-            kept.reserveCapacity(lines.count)
-            keyEnds.reserveCapacity(lines.count)
-            for (i, line) in lines.enumerated() {
-                guard let value = try? parser.parse(line, padded: true), let view = RecordView(value) else {
-                    reject(line, stage: "coex-order", reason: "not a coex record")
-                    continue
-                }
-                OrderKey.of(view, into: &key)
-                keys.append(contentsOf: key)
-                keyEnds.append(keys.count)
-                kept.append(i)
+        var discard: [UInt8] = []
+        var seq = 0
+        var dropped = 0
+        keys.withUnsafeBytes { keys in
+            sorted.sort { a, b in
+                Self.precedes(key(survivors[a].orderKey, keys), key(survivors[b].orderKey, keys), a, b)
             }
-            keys.withUnsafeBytes { keys in
-                func key(_ k: Int) -> UnsafeRawBufferPointer {
-                    UnsafeRawBufferPointer(rebasing: keys[(k == 0 ? 0 : keyEnds[k - 1])..<keyEnds[k]])
+            for i in sorted {
+                switch survivors[i].kind {
+                case .message:
+                    seq += 1
+                    survivors[i].seq = seq
+                case .historyChunk:
+                    // Only chunks go to the sequencer: they all come first, so its reports are
+                    // the ones it makes on the whole stream.
+                    let before = sequencer.linesOut
+                    withLine(survivors[i], lines) { sequencer.process($0, key: key(survivors[i].orderKey, keys), into: &discard) }
+                    if sequencer.linesOut == before {
+                        // A report of an earlier run: this run writes its own.
+                        survivors[i].start = Int.min
+                        dropped += 1
+                    }
+                    discard.removeAll(keepingCapacity: true)
+                default:
+                    break
                 }
-                var sorted = Array(kept.indices)
-                sorted.sort { a, b in Self.precedes(key(a), key(b), a, b) }
-                block.reserveCapacity(size)
-                for k in sorted { sequencer.process(lines[kept[k]], key: key(k), into: &block) }
             }
         }
-        input = RecordLines()
-        sequencer.finish(into: &block)
-        tallies.orderOut = sequencer.linesOut
+        sequencer.finish(into: &discard)
         tallies.reports = sequencer.reports
-        return RecordLines(ndjson: block)
+        tallies.orderOut = survivors.count - dropped + sequencer.reports.count
+        return sorted.filter { survivors[$0].start != Int.min }
     }
 
     /// memcmp order (a key that is a prefix of another first), then input order: the
-    /// order of coex-order's sorter.
+    /// order of the stages' sorter.
     static func precedes(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer, _ i: Int, _ j: Int) -> Bool {
         let n = min(x.count, y.count)
         if n > 0 {
@@ -166,136 +275,174 @@ final class BusinessImport: @unchecked Sendable {
 
     // MARK: coex-apply
 
-    private func apply(_ input: inout RecordLines) -> RecordLines {
+    /// The records coex-apply would write, in its order.
+    private func apply(_ lines: [UnsafeRawBufferPointer], _ sorted: [Int]) -> [LoadItem] {
         var applier = EditApplier()
-        var writer = JSONWriter(capacity: 1 << 16)
-        var block: [UInt8] = []
-        var passed = 0
-        var written = 0
-        let size = input.byteCount
-        input.withLines { lines in
-            tallies.applyLines = lines.count
-            // First pass: hold edits and revokes; every other line waits for the second.
-            var kept: [(line: Int, message: Bool)] = []
-            kept.reserveCapacity(lines.count)
-            for (i, line) in lines.enumerated() {
-                guard let value = try? parser.parse(line, padded: true), let view = RecordView(value) else {
-                    reject(line, stage: "coex-apply", reason: "not a coex record")
-                    continue
-                }
-                if view.kind == .edit || view.kind == .revoke, let change = try? Record(json: value),
-                    change.originalMessageID != nil
-                {
-                    applier.hold(change)
-                    continue
-                }
-                kept.append((i, view.kind == .message))
-            }
-            tallies.held = applier.heldCount
-            // Second pass: messages with changes are rewritten, the rest passes as it is.
-            block.reserveCapacity(size)
-            var out: [Record] = []
-            for (i, isMessage) in kept {
-                let line = lines[i]
-                if isMessage, applier.heldCount > 0, let value = try? parser.parse(line, padded: true),
-                    let waba = value["waba_id"]?.string, let wamid = value["wamid"]?.string,
-                    applier.hasChanges(waba: waba, wamid: wamid),
-                    let message = try? Record(json: value)
-                {
-                    applier.apply(to: message, into: &out)
-                    Self.write(out, with: &writer, to: &block)
-                    written += out.count
-                    out.removeAll(keepingCapacity: true)
-                } else {
-                    block.append(contentsOf: line)
-                    block.append(0x0A)
-                    passed += 1
-                }
-            }
+        var changed: Set<Int> = []
+        var isHeld = [Bool](repeating: false, count: survivors.count)
+        for i in sorted where survivors[i].kind == .edit || survivors[i].kind == .revoke {
+            var change: Record?
+            withLine(survivors[i], lines) { change = try? Record(json: try parser.parse($0)) }
+            guard let change, let original = change.originalMessageID else { continue }
+            applier.hold(change)
+            isHeld[i] = true
+            var id = original
+            changed.insert(id.withUTF8 { Self.hash(UnsafeRawBufferPointer($0)) })
         }
-        input = RecordLines()
+        tallies.applyLines = tallies.orderOut
+        tallies.held = applier.heldCount
+        var items: [LoadItem] = []
+        items.reserveCapacity(sorted.count + tallies.reports.count)
+        var reportsPlaced = false
+        var out: [Record] = []
+        for i in sorted where !isHeld[i] {
+            let s = survivors[i]
+            if !reportsPlaced && s.kind != .historyChunk {
+                // coex-order writes each phone number's report after its chunks, before any
+                // other record; their load order depends only on their own order.
+                for report in tallies.reports { items.append(add(report.record())) }
+                reportsPlaced = true
+            }
+            if s.kind == .message, !changed.isEmpty, changed.contains(s.wamidHash) {
+                var message: Record?
+                withLine(s, lines) { message = try? Record(json: try parser.parse($0)) }
+                if var message, let wamid = message.wamid, applier.hasChanges(waba: message.wabaID, wamid: wamid) {
+                    message.seq = s.seq
+                    applier.apply(to: message, into: &out)
+                    for record in out { items.append(add(record)) }
+                    out.removeAll(keepingCapacity: true)
+                    continue
+                }
+            }
+            items.append(.survivor(i))
+        }
+        if !reportsPlaced {
+            for report in tallies.reports { items.append(add(report.record())) }
+        }
         let pending = applier.pending()
-        Self.write(pending, with: &writer, to: &block)
-        written += pending.count
+        for record in pending { items.append(add(record)) }
         tallies.appliedEdits = applier.appliedEdits
         tallies.editedMessages = applier.editedMessages
         tallies.versionsOut = applier.versionsOut
         tallies.appliedRevokes = applier.appliedRevokes
         tallies.pending = pending.count
-        tallies.applyOut = passed + written
-        return RecordLines(ndjson: block)
+        tallies.applyOut = items.count
+        return items
     }
 
-    private static func write(_ records: [Record], with writer: inout JSONWriter, to block: inout [UInt8]) {
-        for record in records {
-            writer.reset()
-            record.write(to: &writer)
-            writer.newline()
-            block.append(contentsOf: writer.bytes)
-        }
+    private func add(_ record: Record) -> LoadItem {
+        written.append(record)
+        return .record(written.count - 1)
     }
 
     // MARK: coex-load
 
-    private func load(_ input: inout RecordLines, settings: LoadSettings) {
+    private func load(_ lines: [UnsafeRawBufferPointer], _ items: [LoadItem], settings: LoadSettings) {
+        tallies.loadLines = items.count
         var identity = IdentityFacts()
         var arrivals: [Int] = []
-        var keys: [UInt8] = []
-        var keyEnds: [Int] = []
-        var key: [UInt8] = []
+        var loadKeys: [UInt8] = []
+        var ranges: [Range<Int>] = []
         var accepted: [Int] = []
-        let sortedLines = BusinessLines(wabaID: wabaID)
-        let size = input.byteCount
-        input.withLines { lines in
-            tallies.loadLines = lines.count
-            accepted.reserveCapacity(lines.count)
-            // First pass: check and key every record, and gather the run's identity facts.
-            for (i, line) in lines.enumerated() {
-                guard let value = try? parser.parse(line, padded: true),
-                    let record = try? Record(json: value, rawJSON: false)
-                else {
-                    reject(line, stage: "coex-load", reason: "not a coex record")
+        var rejected: [String: Int] = [:]
+        accepted.reserveCapacity(items.count)
+        ranges.reserveCapacity(items.count)
+        // First pass: check and key every record, and gather the run's identity facts.
+        for (k, item) in items.enumerated() {
+            switch item {
+            case .survivor(let i) where survivors[i].loadKey != nil:
+                let s = survivors[i]
+                if s.pair >= 0 { identity.addPair(pairs[Int(s.pair)].0, pairs[Int(s.pair)].1) }
+                if s.kind == .message { arrivals.append(s.arrival) }
+                let start = loadKeys.count
+                keys.withUnsafeBytes { loadKeys.append(contentsOf: key(s.loadKey!, $0)) }
+                ranges.append(start..<loadKeys.count)
+                accepted.append(k)
+            default:
+                guard let record = self.record(item, lines) else {
+                    rejectCounts["coex-load", default: 0] += 1
                     continue
                 }
                 if let problem = LoadCheck.problem(with: record) {
-                    rejects.append(Reject(provenance: record.provenance, stage: "coex-load", reason: problem, raw: Array(line)))
+                    rejects.append(Reject(provenance: record.provenance, stage: "coex-load", reason: problem,
+                                          raw: rawLine(item, lines)))
                     rejectCounts["coex-load", default: 0] += 1
-                    tallies.loadRejected[record.kind.rawValue, default: 0] += 1
+                    rejected[record.kind.rawValue, default: 0] += 1
                     continue
                 }
                 identity.add(record)
                 if record.kind == .message, let arrival = record.arrival { arrivals.append(arrival) }
-                LoadOrder.key(of: record, ordinal: 0, into: &key)
-                keys.append(contentsOf: key)
-                keyEnds.append(keys.count)
-                accepted.append(i)
-            }
-            keys.withUnsafeBytes { keys in
-                func key(_ k: Int) -> UnsafeRawBufferPointer {
-                    UnsafeRawBufferPointer(rebasing: keys[(k == 0 ? 0 : keyEnds[k - 1])..<keyEnds[k]])
-                }
-                var sorted = Array(accepted.indices)
-                sorted.sort { a, b in Self.precedes(key(a), key(b), a, b) }
-                sortedLines.reserve(bytes: size)
-                for k in sorted { sortedLines.addInMemory(lines[accepted[k]]) }
+                LoadOrder.key(of: record, ordinal: 0, into: &scratch)
+                let start = loadKeys.count
+                loadKeys.append(contentsOf: scratch)
+                ranges.append(start..<loadKeys.count)
+                accepted.append(k)
             }
         }
-        input = RecordLines()
+        tallies.loadRejected = rejected
         // A business none of whose records could be loaded has no database (as with coex-load).
         guard !accepted.isEmpty else { return }
+        var order = Array(accepted.indices)
+        loadKeys.withUnsafeBytes { keys in
+            order.sort { a, b in Self.precedes(key(ranges[a], keys), key(ranges[b], keys), a, b) }
+        }
+        let path: String
+        let load: BusinessLoad
         do throws(StoreError) {
-            let job = BusinessJob(lines: sortedLines, path: try BusinessFile.path(for: wabaID, in: settings.outDirectory),
-                                  inputs: settings.inputs, time: settings.time, identity: identity,
-                                  arrivals: Array(Set(arrivals)).sorted(), rejected: tallies.loadRejected)
-            outcome = job.run()
+            path = try BusinessFile.path(for: wabaID, in: settings.outDirectory)
+            load = try BusinessLoad(path: path, wabaID: wabaID, inputs: settings.inputs, time: settings.time,
+                                    identity: identity, messageArrivals: Array(Set(arrivals)).sorted())
         } catch {
             outcome = .failed(error.description)
+            return
+        }
+        for (kind, n) in rejected { load.noteRejected(kind: kind, count: n) }
+        do throws(StoreError) {
+            for o in order {
+                guard let record = record(items[accepted[o]], lines, rawJSON: true) else {
+                    outcome = .failed("cannot read a record again; nothing of this run was written to \(path)")
+                    return
+                }
+                try load.add(record)
+            }
+            outcome = .loaded(try load.finish())
+        } catch {
+            outcome = .failed("\(error.description); nothing of this run was written to \(path)")
         }
     }
 
-    /// The business could not be loaded at all (its records could not be read back).
-    func fail(_ message: String) {
-        outcome = .failed(message)
+    /// The record coex-load reads for an item: the line's (with its seq), or a written
+    /// record as it reads back.
+    private func record(_ item: LoadItem, _ lines: [UnsafeRawBufferPointer], rawJSON: Bool = false) -> Record? {
+        var result: Record?
+        switch item {
+        case .survivor(let i):
+            let s = survivors[i]
+            withLine(s, lines) { result = try? Record(json: try parser.parse($0), rawJSON: rawJSON) }
+            if s.kind == .message { result?.seq = s.seq }
+        case .record(let r):
+            var writer = JSONWriter(capacity: 1024)
+            written[r].write(to: &writer)
+            result = try? Record(json: try parser.parse(writer.bytes), rawJSON: rawJSON)
+        }
+        return result
+    }
+
+    /// The line coex-load would read for an item.
+    private func rawLine(_ item: LoadItem, _ lines: [UnsafeRawBufferPointer]) -> [UInt8] {
+        switch item {
+        case .survivor(let i):
+            let s = survivors[i]
+            var bytes: [UInt8] = []
+            withLine(s, lines) { line in
+                if s.kind == .message { ChatSequencer.setSeq(s.seq, in: line, to: &bytes) } else { bytes = Array(line) }
+            }
+            return bytes
+        case .record(let r):
+            var writer = JSONWriter(capacity: 1024)
+            written[r].write(to: &writer)
+            return writer.bytes
+        }
     }
 
     private func reject(_ line: UnsafeRawBufferPointer, stage: String, reason: String) {

@@ -232,7 +232,7 @@ public struct ChatSequencer {
 
     /// `line` with `"seq":N` as its last member: replaced when the line ends with
     /// one (coex writes seq last), added before the closing brace otherwise.
-    static func setSeq(_ seq: Int, in line: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    public static func setSeq(_ seq: Int, in line: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var end = line.count
         while end > 0 && (line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D) { end -= 1 }
         var digits = end - 1

@@ -174,7 +174,7 @@ public struct Deduplicator {
         RecordLine.append(line, member: "arrival", value: arrival, to: &out)
     }
 
-    static func combine(_ a: Record, _ b: Record) -> Record {
+    public static func combine(_ a: Record, _ b: Record) -> Record {
         if a.kind == .message { return MessageMerge.merge(a, b) }
         // Two different edits (or revokes, or statuses of one kind) under one wamid: keep
         // the earliest, then the one chosen by content, so that arrival order never decides.
@@ -192,7 +192,7 @@ public struct Deduplicator {
         return kept
     }
 
-    static func sameContent(_ a: Record, _ b: Record) -> Bool {
+    public static func sameContent(_ a: Record, _ b: Record) -> Bool {
         var x = a
         var y = b
         x.source = ""; x.line = 0; x.arrival = nil; x.seq = nil

@@ -35,31 +35,26 @@ public enum LoadOrder {
     /// The key of `record`; `ordinal` (its position in the input) keeps the input order
     /// among records with equal keys.
     public static func key(of record: Record, ordinal: Int, into key: inout [UInt8]) {
-        key.removeAll(keepingCapacity: true)
-        key.append(contentsOf: record.wabaID.utf8)
-        key.append(0)
-        let cls = recordClass(record.kind)
-        key.append(cls.rawValue)
-        switch cls {
-        case .message:
-            key.append(contentsOf: (record.wamid ?? "").utf8)
-            key.append(0)
-            key.append(record.kind == .message ? 0 : 1)
-            append(&key, Int64(record.version ?? 0))
-        case .status:
-            key.append(contentsOf: (record.wamid ?? "").utf8)
-            key.append(0)
-            key.append(contentsOf: (record.status ?? "").utf8)
-            key.append(0)
-            append(&key, record.timestamp ?? Int64.max)
-            append(&key, Int64(record.arrival ?? Int.max))
-        case .change:
-            key.append(contentsOf: (record.originalMessageID ?? "").utf8)
-            key.append(0)
-        case .contact, .other:
-            append(&key, Int64(record.arrival ?? Int.max))
+        var waba = record.wabaID
+        var wamid = record.wamid
+        var status = record.status
+        var original = record.originalMessageID
+        waba.withUTF8 { waba in
+            withBytes(&wamid) { wamid in
+                withBytes(&status) { status in
+                    withBytes(&original) { original in
+                        build(&key, waba: UnsafeRawBufferPointer(waba), kind: record.kind, wamid: wamid, status: status,
+                              original: original, version: record.version.map(Int64.init), timestamp: record.timestamp,
+                              arrival: record.arrival.map(Int64.init), ordinal: ordinal)
+                    }
+                }
+            }
         }
-        append(&key, Int64(ordinal))
+    }
+
+    private static func withBytes<T>(_ text: inout String?, _ body: (UnsafeRawBufferPointer?) -> T) -> T {
+        guard text != nil else { return body(nil) }
+        return text!.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
     /// Signed values in an order memcmp keeps (sign bit flipped, big-endian).
