@@ -21,7 +21,8 @@ public enum RecordKind: String, Sendable, CaseIterable {
 }
 
 extension RecordKind {
-    var ordinal: Int {
+    /// 0, 1, 2... in the order of `allCases`.
+    public var ordinal: Int {
         switch self {
         case .message: 0
         case .edit: 1
@@ -246,68 +247,68 @@ extension Record {
         self.init(kind: kind, wabaID: waba, provenance: Provenance(source: source, line: Int(line)))
         // One pass over the members: a lookup per field would scan the object fifty times.
         for m in v.members {
-            switch MemberName(m.keyBytes) {
-            case "phone_number_id": phoneNumberID = try Self.string(m, "phone_number_id")
-            case "display_phone_number": displayPhoneNumber = try Self.string(m, "display_phone_number")
-            case "wamid": wamid = try Self.string(m, "wamid")
-            case "original_message_id": originalMessageID = try Self.string(m, "original_message_id")
-            case "contact_wa_id": contactWaID = try Self.string(m, "contact_wa_id")
-            case "contact_user_id": contactUserID = try Self.string(m, "contact_user_id")
-            case "username": username = try Self.string(m, "username")
-            case "country_code": countryCode = try Self.string(m, "country_code")
-            case "direction":
+            switch RecordMember.named(m.keyBytes) {
+            case .phoneNumberID: phoneNumberID = try Self.string(m, "phone_number_id")
+            case .displayPhoneNumber: displayPhoneNumber = try Self.string(m, "display_phone_number")
+            case .wamid: wamid = try Self.string(m, "wamid")
+            case .originalMessageID: originalMessageID = try Self.string(m, "original_message_id")
+            case .contactWaID: contactWaID = try Self.string(m, "contact_wa_id")
+            case .contactUserID: contactUserID = try Self.string(m, "contact_user_id")
+            case .username: username = try Self.string(m, "username")
+            case .countryCode: countryCode = try Self.string(m, "country_code")
+            case .direction:
                 if let d = try Self.string(m, "direction") {
                     guard let parsed = Direction(rawValue: d) else { throw .wrongType("direction", expected: "inbound or outbound") }
                     direction = parsed
                 }
-            case "origin":
+            case .origin:
                 if let o = try Self.string(m, "origin") {
                     guard let parsed = Origin(rawValue: o) else { throw .wrongType("origin", expected: "history, live or echo") }
                     origin = parsed
                 }
-            case "timestamp": timestamp = try Self.int(m, "timestamp").map(Int64.init)
-            case "type": type = try Self.string(m, "type")
-            case "body": body = try Self.string(m, "body")
-            case "status": status = try Self.string(m, "status")
-            case "reply_to": replyTo = try Self.string(m, "reply_to")
-            case "phase": phase = try Self.int(m, "phase")
-            case "chunk_order": chunkOrder = try Self.int(m, "chunk_order")
-            case "thread_index": threadIndex = try Self.int(m, "thread_index")
-            case "message_index": messageIndex = try Self.int(m, "message_index")
-            case "history_asset": historyAsset = m.value.bool ?? false
-            case "content": content = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
-            case "extra": extra = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
-            case "errors": errors = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
-            case "recipient_id": recipientID = try Self.string(m, "recipient_id")
-            case "recipient_user_id": recipientUserID = try Self.string(m, "recipient_user_id")
-            case "action": action = try Self.string(m, "action")
-            case "full_name": fullName = try Self.string(m, "full_name")
-            case "first_name": firstName = try Self.string(m, "first_name")
-            case "profile_name": profileName = try Self.string(m, "profile_name")
-            case "event": event = try Self.string(m, "event")
-            case "reason": reason = try Self.string(m, "reason")
-            case "initiated_by": initiatedBy = try Self.string(m, "initiated_by")
-            case "owner_business_id": ownerBusinessID = try Self.string(m, "owner_business_id")
-            case "entry_id": entryID = try Self.string(m, "entry_id")
-            case "phone_number": phoneNumber = try Self.string(m, "phone_number")
-            case "progress": progress = try Self.int(m, "progress")
-            case "threads": threadCount = try Self.int(m, "threads")
-            case "messages": messageCount = try Self.int(m, "messages")
-            case "code": code = try Self.int(m, "code").map(Int64.init)
-            case "title": title = try Self.string(m, "title")
-            case "message": message = try Self.string(m, "message")
-            case "details": details = try Self.string(m, "details")
-            case "previous_user_id": previousUserID = try Self.string(m, "previous_user_id")
-            case "group_id": groupID = try Self.string(m, "group_id")
-            case "arrival": arrival = try Self.int(m, "arrival")
-            case "seq": seq = try Self.int(m, "seq")
-            case "edit_count": editCount = try Self.int(m, "edit_count")
-            case "revoked": revoked = m.value.bool ?? false
-            case "revoked_at": revokedAt = try Self.int(m, "revoked_at").map(Int64.init)
-            case "version": version = try Self.int(m, "version")
-            case "edit_wamid": editWamid = try Self.string(m, "edit_wamid")
-            case "pending": pending = m.value.bool ?? false
-            default: break
+            case .timestamp: timestamp = try Self.int(m, "timestamp").map(Int64.init)
+            case .type: type = try Self.string(m, "type")
+            case .body: body = try Self.string(m, "body")
+            case .status: status = try Self.string(m, "status")
+            case .replyTo: replyTo = try Self.string(m, "reply_to")
+            case .phase: phase = try Self.int(m, "phase")
+            case .chunkOrder: chunkOrder = try Self.int(m, "chunk_order")
+            case .threadIndex: threadIndex = try Self.int(m, "thread_index")
+            case .messageIndex: messageIndex = try Self.int(m, "message_index")
+            case .historyAsset: historyAsset = m.value.bool ?? false
+            case .content: content = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
+            case .extra: extra = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
+            case .errors: errors = !rawJSON || m.value.isNull ? nil : RawJSON(m.value)
+            case .recipientID: recipientID = try Self.string(m, "recipient_id")
+            case .recipientUserID: recipientUserID = try Self.string(m, "recipient_user_id")
+            case .action: action = try Self.string(m, "action")
+            case .fullName: fullName = try Self.string(m, "full_name")
+            case .firstName: firstName = try Self.string(m, "first_name")
+            case .profileName: profileName = try Self.string(m, "profile_name")
+            case .event: event = try Self.string(m, "event")
+            case .reason: reason = try Self.string(m, "reason")
+            case .initiatedBy: initiatedBy = try Self.string(m, "initiated_by")
+            case .ownerBusinessID: ownerBusinessID = try Self.string(m, "owner_business_id")
+            case .entryID: entryID = try Self.string(m, "entry_id")
+            case .phoneNumber: phoneNumber = try Self.string(m, "phone_number")
+            case .progress: progress = try Self.int(m, "progress")
+            case .threads: threadCount = try Self.int(m, "threads")
+            case .messages: messageCount = try Self.int(m, "messages")
+            case .code: code = try Self.int(m, "code").map(Int64.init)
+            case .title: title = try Self.string(m, "title")
+            case .message: message = try Self.string(m, "message")
+            case .details: details = try Self.string(m, "details")
+            case .previousUserID: previousUserID = try Self.string(m, "previous_user_id")
+            case .groupID: groupID = try Self.string(m, "group_id")
+            case .arrival: arrival = try Self.int(m, "arrival")
+            case .seq: seq = try Self.int(m, "seq")
+            case .editCount: editCount = try Self.int(m, "edit_count")
+            case .revoked: revoked = m.value.bool ?? false
+            case .revokedAt: revokedAt = try Self.int(m, "revoked_at").map(Int64.init)
+            case .version: version = try Self.int(m, "version")
+            case .editWamid: editWamid = try Self.string(m, "edit_wamid")
+            case .pending: pending = m.value.bool ?? false
+            case nil: break
             }
         }
     }

@@ -49,6 +49,13 @@ public struct RecordView {
     /// (kind, business, wamid), statuses by (business, wamid, status), anything else
     /// by its content digest.
     public func dedupeKey(scratch w: inout JSONWriter) -> DedupeKey {
+        dedupeKey(scratch: &w, content: nil)
+    }
+
+    /// `content`: the record's members other than provenance as written, when the caller
+    /// has them (a line coex-normalize wrote in this process), hashed instead of written
+    /// again; equal facts give equal bytes there too.
+    public func dedupeKey(scratch w: inout JSONWriter, content: UnsafeRawBufferPointer?) -> DedupeKey {
         switch kind {
         case .message, .edit, .revoke, .status:
             if let wamid, !wamid.isEmpty {
@@ -69,6 +76,7 @@ public struct RecordView {
         default:
             break
         }
+        if let content { return DedupeKey(held: false, digest: Digest128(bytes: content)) }
         return DedupeKey(held: false, digest: contentDigest(scratch: &w))
     }
 }
@@ -104,6 +112,16 @@ public struct Digest128: Hashable, Sendable, Comparable {
     }
 
     public init(bytes: [UInt8]) {
+        let (high, low) = bytes.withUnsafeBytes { Self.halves($0) }
+        self.init(high: high, low: low)
+    }
+
+    public init(bytes: UnsafeRawBufferPointer) {
+        let (high, low) = Self.halves(bytes)
+        self.init(high: high, low: low)
+    }
+
+    private static func halves(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
         let digest = SHA256.hash(data: bytes)
         var high: UInt64 = 0
         var low: UInt64 = 0
@@ -111,8 +129,7 @@ public struct Digest128: Hashable, Sendable, Comparable {
             for i in 0..<8 { high = high << 8 | UInt64(raw[i]) }
             for i in 8..<16 { low = low << 8 | UInt64(raw[i]) }
         }
-        self.high = high
-        self.low = low
+        return (high, low)
     }
 
     public static func < (a: Self, b: Self) -> Bool { (a.high, a.low) < (b.high, b.low) }

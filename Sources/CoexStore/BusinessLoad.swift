@@ -17,7 +17,21 @@ import CoexSQLite
 public final class BusinessLoad {
     public let wabaID: String
     public let path: String
-    public private(set) var counts = LoadCounts()
+    public var counts: LoadCounts {
+        var c = tally
+        for kind in RecordKind.allCases {
+            if recordsIn[kind.ordinal] > 0 { c.recordsIn[kind.rawValue, default: 0] += recordsIn[kind.ordinal] }
+            if loaded[kind.ordinal] > 0 { c.loaded[kind.rawValue, default: 0] += loaded[kind.ordinal] }
+        }
+        return c
+    }
+    private var tally = LoadCounts()
+    /// Records in and loaded by kind (ordinal): counted here, not in string-keyed tables, for
+    /// every record.
+    private var recordsIn = [Int](repeating: 0, count: RecordKind.allCases.count)
+    private var loaded = [Int](repeating: 0, count: RecordKind.allCases.count)
+    /// The last phone number and display number seen: most records repeat them.
+    private var lastPhone: (id: String, display: String?)?
     /// The schema version the database had before this load (0: it was created now).
     public private(set) var previousVersion: Int32 = 0
 
@@ -151,7 +165,7 @@ public final class BusinessLoad {
 
     /// Counts records of this business that the caller rejected before loading.
     public func noteRejected(kind: String, count: Int = 1) {
-        counts.reject(kind, count: count)
+        tally.reject(kind, count: count)
     }
 
     /// Takes one record (in `LoadOrder`). Returns why it was rejected, or nil when it was
@@ -160,17 +174,18 @@ public final class BusinessLoad {
     public func add(_ r: Record) throws(StoreError) -> String? {
         fed += 1
         let kind = r.kind.rawValue
-        counts.recordsIn[kind, default: 0] += 1
+        recordsIn[r.kind.ordinal] += 1
         if let problem = LoadCheck.problem(with: r) ?? (r.wabaID == wabaID ? nil : "record of business \(r.wabaID)") {
-            counts.rejected[kind, default: 0] += 1
+            tally.rejected[kind, default: 0] += 1
             return problem
         }
         if let reason = LoadCheck.skipReason(r) {
-            counts.skipped[reason, default: 0] += 1
+            tally.skipped[reason, default: 0] += 1
             return nil
         }
-        counts.loaded[kind, default: 0] += 1
-        if let phone = nonEmpty(r.phoneNumberID) {
+        loaded[r.kind.ordinal] += 1
+        if let phone = nonEmpty(r.phoneNumberID), lastPhone.map({ $0.id != phone || $0.display != r.displayPhoneNumber }) ?? true {
+            lastPhone = (phone, r.displayPhoneNumber)
             if let display = nonEmpty(r.displayPhoneNumber) {
                 phones[phone] = maxOptional(phones[phone], display)
             } else {
@@ -306,8 +321,8 @@ public final class BusinessLoad {
                 changed += db.changes
             }
             changed += try moveContacts(from: before, to: after)
-            if changed > 0 { counts.usersReconciled += 1 }
-            counts.rowsReconciled += changed
+            if changed > 0 { tally.usersReconciled += 1 }
+            tally.rowsReconciled += changed
         }
     }
 
@@ -364,7 +379,7 @@ public final class BusinessLoad {
             try sql { try s.insertMessage.execute(values) }
             if db.changes > 0 {
                 for v in versions { try sql { try s.insertVersion.execute(Rows.versionValues(v)) } }
-                counts.messagesNew += 1
+                tally.messagesNew += 1
                 touchedWamids.remove(wamid)
                 if let seq = m.seq, insertedSeqs.insert(Int64(seq)).inserted {} else { orderFinal = false }
                 return
@@ -478,8 +493,8 @@ public final class BusinessLoad {
         guard stored != nil || incoming != nil else {
             if changes.isEmpty {
                 // Versions of a message neither in the input nor stored: nothing to attach them to.
-                counts.loaded[RecordKind.messageVersion.rawValue, default: 0] -= versions.count
-                counts.skipped["version of an unknown message", default: 0] += versions.count
+                tally.loaded[RecordKind.messageVersion.rawValue, default: 0] -= versions.count
+                tally.skipped["version of an unknown message", default: 0] += versions.count
             }
             for c in changes { try storePending(c) }
             return false
@@ -549,12 +564,12 @@ public final class BusinessLoad {
         if let stored {
             if values != stored.values {
                 try sql { try s.updateMessage.execute(values) }
-                counts.messagesUpdated += 1
+                tally.messagesUpdated += 1
                 changed = true
             }
         } else {
             try sql { try s.insertMessage.execute(values) }
-            counts.messagesNew += 1
+            tally.messagesNew += 1
             changed = true
         }
         // A message written here may move in the chat order: renumber at the end.
@@ -570,7 +585,7 @@ public final class BusinessLoad {
         for p in pendingRows {
             try sql { try s.deletePending.execute([.text(p.kind.rawValue), Rows.text(p.wamid)]) }
         }
-        counts.pendingApplied += pendingRows.count
+        tally.pendingApplied += pendingRows.count
         pendingOriginals.remove(wamid)
         touchedWamids.remove(wamid)
         return changed || !pendingRows.isEmpty
@@ -585,7 +600,7 @@ public final class BusinessLoad {
         let original = group[0].originalMessageID!
         if try storedMessage(original) != nil {
             if try mergeMessage(original, incoming: nil, versions: [], changes: group) {
-                counts.changesApplied += group.count
+                tally.changesApplied += group.count
             }
         } else {
             for c in group { try storePending(c) }
@@ -598,7 +613,7 @@ public final class BusinessLoad {
         var c = c
         c.pending = true
         try sql { try s.upsertPending.execute(Rows.pendingValues(c)) }
-        if db.changes > 0 { counts.pendingStored += 1 }
+        if db.changes > 0 { tally.pendingStored += 1 }
         pendingOriginals.insert(c.originalMessageID!)
     }
 
@@ -615,7 +630,7 @@ public final class BusinessLoad {
         resolve(&r)
         try sql { try s.upsertStatus.execute(Rows.statusValues(r)) }
         if db.changes > 0 {
-            counts.statusesWritten += 1
+            tally.statusesWritten += 1
             touchedWamids.insert(wamid)
         }
     }
@@ -644,7 +659,7 @@ public final class BusinessLoad {
             let values = Rows.contactValues(state)
             if values != stored {
                 try sql { try s.upsertContact.execute(values) }
-                counts.contactsWritten += 1
+                tally.contactsWritten += 1
             }
         }
     }
@@ -698,14 +713,14 @@ public final class BusinessLoad {
     private func updateChatOrder() throws(StoreError) {
         // A first load of coex-order's output is numbered already: seq 1...n over the whole
         // input, and arrival ranks 1...n.
-        if orderFinal, insertedSeqs.count == counts.messagesNew, messageArrivals.count == counts.messagesNew,
-            insertedSeqs.min() ?? 1 == 1, insertedSeqs.max() ?? 0 == Int64(counts.messagesNew)
+        if orderFinal, insertedSeqs.count == tally.messagesNew, messageArrivals.count == tally.messagesNew,
+            insertedSeqs.min() ?? 1 == 1, insertedSeqs.max() ?? 0 == Int64(tally.messagesNew)
         {
             return
         }
         try sql {
             try db.execute(Self.orderUpdate)
-            counts.seqUpdated = db.changes
+            tally.seqUpdated = db.changes
         }
     }
 
