@@ -21,6 +21,8 @@ final class RecordRouter {
     private let temporaryDirectory: String
     private var spill: SpillDirectory?
     private var byID: [String: Business] = [:]
+    /// The business of the last record: records of one webhook share it.
+    private var last: Business?
     private(set) var inMemory = 0
     private(set) var nextArrival = 0
     /// Businesses whose lines went to files.
@@ -34,12 +36,15 @@ final class RecordRouter {
     /// Takes the next record line of the stream.
     func add(_ line: UnsafeRawBufferPointer, wabaID: String) throws(IOError) {
         let business: Business
-        if let known = byID[wabaID] {
+        if let last, last.wabaID == wabaID {
+            business = last
+        } else if let known = byID[wabaID] {
             business = known
         } else {
             business = Business(wabaID: wabaID)
             byID[wabaID] = business
         }
+        last = business
         let before = business.lines.byteCount
         business.lines.append(line, arrival: nextArrival)
         nextArrival += 1
@@ -61,7 +66,10 @@ final class RecordRouter {
 
     /// Takes a business's lines out of the router (read back from its file if it has one).
     func take(_ business: Business) throws(IOError) -> RecordLines {
-        defer { byID[business.wabaID] = nil }
+        defer {
+            byID[business.wabaID] = nil
+            if last === business { last = nil }
+        }
         guard let file = business.file else {
             inMemory -= business.lines.byteCount
             let lines = business.lines

@@ -18,7 +18,26 @@ public enum RecordLine {
         out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         out.append(UInt8(ascii: "\""))
         out.append(UInt8(ascii: ":"))
-        out.append(contentsOf: String(value).utf8)
+        appendDecimal(value, to: &out)
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// The decimal digits of `value` (no String in between: this runs for every record).
+    public static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(contentsOf: String(value).utf8)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
     }
 }
