@@ -23,8 +23,9 @@ public struct ImportCommand: ParsableCommand {
             --memory is the budget of the whole run: half holds the records until the
             input ends (past it, the largest businesses wait in temporary files),
             half the businesses being loaded. A business bigger than its share (a
-            quarter of --memory per thread) goes through the stage commands
-            themselves, which spill to temporary files, chained in this process.
+            sixth of --memory per thread) goes through the stage commands themselves,
+            which spill to temporary files past an eighth of --memory each, chained in
+            this process.
 
             EXIT STATUS
               0   success
