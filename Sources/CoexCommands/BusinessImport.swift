@@ -119,7 +119,13 @@ final class BusinessImport: @unchecked Sendable {
             let items = apply(lines, sorted)
             load(lines, items, settings: settings)
         }
+        // The job is kept for its counts until every business is done: only those.
         input = RecordLines()
+        merged = []
+        survivors = []
+        keys = []
+        pairs = []
+        written = []
     }
 
     /// The business could not be loaded at all (its records could not be read back).

@@ -39,9 +39,9 @@ final class FusedImport: @unchecked Sendable {
         let progress = ImportProgress(totalBytes: ImportProgress.totalBytes(of: captures),
                                       stages: ["coex-normalize", "businesses loaded"])
         progress.start()
-        // Records in memory wait for the end of the input: half the budget, the other half
+        // Records in memory wait for the end of the input: a third of the budget, the rest
         // for the businesses being loaded.
-        let router = RecordRouter(budget: memory.memoryBytes / 2, temporaryDirectory: memory.temporaryDirectory)
+        let router = RecordRouter(budget: memory.memoryBytes / 3, temporaryDirectory: memory.temporaryDirectory)
         let normalized = runStage(NormalizeStage.name, rejects: rejects, output: Self.nowhere(),
                                   progress: { progress.watch($0, stage: 0) }, erasingProgressLine: progress.isShown)
         { io throws(IOError) in
@@ -76,10 +76,10 @@ final class FusedImport: @unchecked Sendable {
     private func load(_ router: RecordRouter, _ io: StageIO) throws(IOError) {
         let settings = LoadSettings(outDirectory: outDirectory, inputs: captures, time: Int64(Date().timeIntervalSince1970))
         let businesses = router.businesses
-        // A business is loaded in memory when its records fit a share of the other half of
-        // the budget (the first half may still hold the businesses waiting their turn): its
-        // load takes about three times its lines (measured: 100 MB for 36 MB of lines).
-        let share = max(1 << 20, memory.memoryBytes / (6 * threads))
+        // A business is loaded in memory when its records fit a share of the other two
+        // thirds of the budget (the first may still hold the businesses waiting their turn):
+        // its load takes two to three times its lines (measured: 100 MB for 36 MB).
+        let share = max(1 << 20, memory.memoryBytes / (5 * threads))
         let inMemory = businesses.indices.filter { businesses[$0].byteCount <= share }
         let results = BusinessResults(count: businesses.count)
         let box = UncheckedSendable((router, businesses, io))
@@ -167,7 +167,7 @@ final class FusedImport: @unchecked Sendable {
         let file = try router.file(of: business)
         io.note("\(business.wabaID): \(ImportProgress.megabytes(business.byteCount)) of records, past the in-memory "
                 + "share of --memory \(memory.memory): loaded through the spilling stages")
-        // The other businesses may still hold half the budget: each stage gets an eighth.
+        // The other businesses may still hold a third of the budget: each stage gets an eighth.
         let share = "\(max(1, (memory.memoryBytes / 8) >> 20))MB"
         var shared = ["--memory", share, "--temp-dir", memory.temporaryDirectory, "--threads", "\(threads)"]
         if let rejects { shared += ["--rejects", rejects] }

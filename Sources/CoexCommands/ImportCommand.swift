@@ -20,10 +20,10 @@ public struct ImportCommand: ParsableCommand {
             stderr is a terminal a progress line shows bytes read, webhooks/s, the
             time left to read, and the businesses loaded.
             --rejects FILE is emptied first, then takes every stage's rejects.
-            --memory is the budget of the whole run: half holds the records until the
-            input ends (past it, the largest businesses wait in temporary files),
-            half the businesses being loaded. A business bigger than its share (a
-            sixth of --memory per thread) goes through the stage commands themselves,
+            --memory is the budget of the whole run: a third holds the records until
+            the input ends (past it, the largest businesses wait in temporary files),
+            the rest the businesses being loaded. A business bigger than its share (a
+            fifth of --memory per thread) goes through the stage commands themselves,
             which spill to temporary files past an eighth of --memory each, chained in
             this process.
 

@@ -13,6 +13,8 @@ struct RecordLines {
 
     var count: Int { ends.count }
     var byteCount: Int { bytes.count }
+    /// The memory the lines take (arrays grow ahead of their contents).
+    var footprint: Int { bytes.capacity + ends.capacity * MemoryLayout<Int>.stride }
 
     mutating func reserve(bytes: Int, lines: Int) {
         self.bytes.reserveCapacity(bytes)
@@ -82,12 +84,22 @@ struct RecordLines {
         }
     }
 
-    /// Reads a file of lines written by `write(to:)`.
-    static func read(_ path: String) throws(IOError) -> RecordLines {
-        var lines = RecordLines()
-        let reader = LineReader(source: try FileSource(path: path))
-        while let line = try reader.next() { lines.append(line.bytes) }
-        return lines
+    /// Reads a file of `size` bytes written by `write(to:)`, into a buffer of just that
+    /// size and the padding (a business's lines can be tens of megabytes).
+    static func read(_ path: String, size: Int) throws(IOError) -> RecordLines {
+        let source = try FileSource(path: path)
+        var bytes = [UInt8](repeating: 0, count: size)
+        bytes.reserveCapacity(size + JSONParser.padding)
+        var filled = 0
+        while filled < size {
+            let read = bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(IOError) in try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) }
+            }
+            let n = try read.get()
+            guard n > 0 else { throw .readFailed(path: path, reason: "ends after \(filled) of \(size) bytes") }
+            filled += n
+        }
+        return RecordLines(ndjson: bytes)
     }
 
     func write(to sink: OutputSink) throws(IOError) {

@@ -45,15 +45,15 @@ final class RecordRouter {
             byID[wabaID] = business
         }
         last = business
-        let before = business.lines.byteCount
+        let before = business.lines.footprint
         business.lines.append(line, arrival: nextArrival)
         nextArrival += 1
-        inMemory += business.lines.byteCount - before
+        inMemory += business.lines.footprint - before
         if business.file != nil, business.lines.byteCount >= 1 << 18 {
             try moveToFile(business)
         }
-        while inMemory > budget, let largest = byID.values.max(by: { $0.lines.byteCount < $1.lines.byteCount }),
-            largest.lines.byteCount > 0
+        while inMemory > budget, let largest = byID.values.max(by: { $0.lines.footprint < $1.lines.footprint }),
+            largest.lines.footprint > 0
         {
             try moveToFile(largest)
         }
@@ -71,13 +71,13 @@ final class RecordRouter {
             if last === business { last = nil }
         }
         guard let file = business.file else {
-            inMemory -= business.lines.byteCount
+            inMemory -= business.lines.footprint
             let lines = business.lines
             business.lines = RecordLines()
             return lines
         }
         try moveToFile(business)
-        return try RecordLines.read(file)
+        return try RecordLines.read(file, size: business.filed)
     }
 
     /// Puts all of a business's lines in its file and returns the file's path.
@@ -103,7 +103,7 @@ final class RecordRouter {
         try sink.flush()
         sink.close()
         business.filed += business.lines.byteCount
-        inMemory -= business.lines.byteCount
+        inMemory -= business.lines.footprint
         business.lines = RecordLines()
     }
 }
