@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
         // Scratch folders and running the built executables, for the test targets below.
         .target(name: "CoexTestSupport", path: "Tests/CoexTestSupport"),
-        .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite", "CoexTestSupport"]),
+        .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite", "CoexJSON", "CoexSamples", "CoexTestSupport"]),
         .testTarget(
             name: "CoexExportTests",
             dependencies: [

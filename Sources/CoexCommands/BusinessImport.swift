@@ -162,7 +162,7 @@ final class BusinessImport: @unchecked Sendable {
                 continue
             }
             counts.recordsIn += 1
-            let key = view.dedupeKey(scratch: &writer, content: Self.content(of: line))
+            let key = view.dedupeKey(scratch: &writer, content: RecordLine.content(of: line))
             if !key.held {
                 if seen.insert(key.digest).inserted {
                     counts.recordsOut += 1
@@ -199,22 +199,6 @@ final class BusinessImport: @unchecked Sendable {
         }
         counts.recordsOut += held.count
         tallies.dedupe = counts
-    }
-
-    /// A line's members before its provenance (coex-normalize writes `source`, `line`, then
-    /// `arrival` last): the last `,"source":` is the top-level one, since a quote inside a
-    /// string is escaped.
-    static func content(of line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        let marker: StaticString = #","source":"#
-        let n = marker.utf8CodeUnitCount
-        var at = line.count - n
-        while at >= 0 {
-            if line[at] == 0x2C && line[at + 1] == 0x22 && memcmp(line.baseAddress! + at, marker.utf8Start, n) == 0 {
-                return UnsafeRawBufferPointer(rebasing: line[..<at])
-            }
-            at -= 1
-        }
-        return nil
     }
 
     /// What the later stages need of a record, read from its parsed line.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Edits of a record line in place of a decode and re-encode: the stages after
 /// coex-normalize add their member (arrival, seq) before the closing brace.
 public enum RecordLine {
@@ -39,5 +42,22 @@ public enum RecordLine {
             } while rest > 0
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
         }
+    }
+
+    /// A record line's members before its provenance, as coex writes them (`source`,
+    /// `line`, then `arrival` and `seq` last): what two deliveries of one fact have in
+    /// common. The last `,"source":` is the top-level one: a quote inside a string is
+    /// escaped, and nested objects come before the provenance. Nil when there is none.
+    public static func content(of line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let marker: StaticString = #","source":"#
+        let n = marker.utf8CodeUnitCount
+        var at = line.count - n
+        while at >= 0 {
+            if line[at] == 0x2C && line[at + 1] == 0x22 && memcmp(line.baseAddress! + at, marker.utf8Start, n) == 0 {
+                return UnsafeRawBufferPointer(rebasing: line[..<at])
+            }
+            at -= 1
+        }
+        return nil
     }
 }
