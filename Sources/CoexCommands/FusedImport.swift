@@ -37,7 +37,7 @@ final class FusedImport: @unchecked Sendable {
             return false
         }
         let progress = ImportProgress(totalBytes: ImportProgress.totalBytes(of: captures),
-                                      stages: ["coex-normalize", "businesses loaded"])
+                                      stages: ["coex-normalize", ""], countLabel: "businesses loaded")
         progress.start()
         // Records in memory wait for the end of the input: a third of the budget, the rest
         // for the businesses being loaded.

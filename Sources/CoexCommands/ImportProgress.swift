@@ -21,8 +21,13 @@ final class ImportProgress: @unchecked Sendable {
     /// Whether the line is drawn at all: only on a terminal.
     let isShown: Bool
 
-    init(totalBytes: Int?, stages: [String]) {
+    /// What the counts of the later stages are: "lines in" for stages, or e.g.
+    /// "businesses loaded" for one unnamed count.
+    private let countLabel: String
+
+    init(totalBytes: Int?, stages: [String], countLabel: String = "lines in") {
         self.totalBytes = totalBytes
+        self.countLabel = countLabel
         names = stages.map { $0.hasPrefix("coex-") ? String($0.dropFirst(5)) : $0 }
         sources = Array(repeating: nil, count: stages.count)
         isShown = OutputSink.standardError().isTerminal
@@ -62,12 +67,14 @@ final class ImportProgress: @unchecked Sendable {
         }
         try? errors.write("\r\u{1B}[K" + Self.line(bytes: first.bytes, lines: lines, totalBytes: totalBytes,
                                                   seconds: lastRead.timeIntervalSince(started),
-                                                  stages: zip(names, sources).dropFirst().map { ($0, $1?.lines ?? 0) }))
+                                                  stages: zip(names, sources).dropFirst().map { ($0, $1?.lines ?? 0) },
+                                                  countLabel: countLabel))
     }
 
     /// "coex import: 110.6 MB of 200.0 MB (55%), 95,660 webhooks/s, reading done in about 0:02;
     /// lines in: dedupe 331,120, order 0, apply 0, load 0"
-    static func line(bytes: Int, lines: Int, totalBytes: Int?, seconds: Double, stages: [(String, Int)]) -> String {
+    static func line(bytes: Int, lines: Int, totalBytes: Int?, seconds: Double, stages: [(String, Int)],
+                     countLabel: String = "lines in") -> String {
         let seconds = max(seconds, 0.001)
         var line = "coex import: \(megabytes(bytes))"
         if let totalBytes, totalBytes > 0 {
@@ -79,7 +86,8 @@ final class ImportProgress: @unchecked Sendable {
             line += ", reading done in about \(left / 60):\(String(format: "%02d", left % 60))"
         }
         if !stages.isEmpty {
-            line += "; lines in: " + stages.map { "\($0.0) \($0.1.formatted())" }.joined(separator: ", ")
+            line += "; \(countLabel): " + stages.map { $0.0.isEmpty ? $0.1.formatted() : "\($0.0) \($0.1.formatted())" }
+                .joined(separator: ", ")
         }
         return line
     }
