@@ -65,7 +65,8 @@ final class BusinessImport: @unchecked Sendable {
     private(set) var tallies = StageTallies()
     /// Records a stage could not take, with the stage that rejected them (taken by the caller).
     var rejects: [Reject] = []
-    /// How many records each stage rejected.
+    /// How many lines each stage rejected as unreadable (coex-load's refusals are counted
+    /// by kind in `tallies.loadRejected`).
     private(set) var rejectCounts: [String: Int] = [:]
     /// Nil when no record was left to load (no database is written, as with coex-load).
     private(set) var outcome: BusinessOutcome?
@@ -74,9 +75,8 @@ final class BusinessImport: @unchecked Sendable {
 
     /// A record that survived dedupe and what the later stages need of it.
     private struct Survivor {
-        /// The line: a range of the input, or (start < 0) merged line `-start - 1`.
-        var start: Int
-        var end: Int
+        /// The line: input line `line`, or (when negative) merged line `-line - 1`.
+        var line: Int
         var kind: RecordKind
         var arrival: Int
         var orderKey: Range<Int>
@@ -86,6 +86,8 @@ final class BusinessImport: @unchecked Sendable {
         /// Messages: a hash of the wamid, to find those with changes without decoding them.
         var wamidHash = 0
         var seq = 0
+        /// A history report of an earlier run, which coex-order drops.
+        var dropped = false
     }
 
     /// A record as coex-apply hands it to coex-load.
@@ -134,10 +136,10 @@ final class BusinessImport: @unchecked Sendable {
     }
 
     private func withLine(_ s: Survivor, _ lines: [UnsafeRawBufferPointer], _ body: (UnsafeRawBufferPointer) -> Void) {
-        if s.start >= 0 {
-            body(lines[s.start])
+        if s.line >= 0 {
+            body(lines[s.line])
         } else {
-            merged[-s.start - 1].withUnsafeBytes(body)
+            merged[-s.line - 1].withUnsafeBytes(body)
         }
     }
 
@@ -166,7 +168,7 @@ final class BusinessImport: @unchecked Sendable {
             if !key.held {
                 if seen.insert(key.digest).inserted {
                     counts.recordsOut += 1
-                    survivors.append(survivor(view, start: index, end: index, arrival: Int(arrival)))
+                    survivors.append(survivor(view, line: index, arrival: Int(arrival)))
                 } else {
                     counts.duplicates += 1
                 }
@@ -174,7 +176,7 @@ final class BusinessImport: @unchecked Sendable {
             }
             guard let first = held[key.digest] else {
                 held[key.digest] = survivors.count
-                survivors.append(survivor(view, start: index, end: index, arrival: Int(arrival)))
+                survivors.append(survivor(view, line: index, arrival: Int(arrival)))
                 continue
             }
             // A second sighting: rare enough to decode both and merge them as records (as
@@ -194,7 +196,7 @@ final class BusinessImport: @unchecked Sendable {
             merged.append(writer.bytes)
             merged[merged.count - 1].withUnsafeBytes { bytes in
                 guard let value = try? parser.parse(Array(bytes)), let view = RecordView(value) else { return }
-                survivors[first] = survivor(view, start: -merged.count, end: 0, arrival: after.arrival ?? 0)
+                survivors[first] = survivor(view, line: -merged.count, arrival: after.arrival ?? 0)
             }
         }
         counts.recordsOut += held.count
@@ -202,11 +204,11 @@ final class BusinessImport: @unchecked Sendable {
     }
 
     /// What the later stages need of a record, read from its parsed line.
-    private func survivor(_ view: RecordView, start: Int, end: Int, arrival: Int) -> Survivor {
+    private func survivor(_ view: RecordView, line: Int, arrival: Int) -> Survivor {
         OrderKey.of(view, into: &scratch)
         let orderStart = keys.count
         keys.append(contentsOf: scratch)
-        var s = Survivor(start: start, end: end, kind: view.kind, arrival: arrival, orderKey: orderStart..<keys.count)
+        var s = Survivor(line: line, kind: view.kind, arrival: arrival, orderKey: orderStart..<keys.count)
         var pair: (UserIDPair, SeenSpan)?
         if LoadOrder.keyInPlace(view, wabaIsSafe: wabaIsSafe, ordinal: 0, into: &scratch, pair: &pair) {
             let loadStart = keys.count
@@ -253,7 +255,7 @@ final class BusinessImport: @unchecked Sendable {
                     withLine(survivors[i], lines) { sequencer.process($0, key: key(survivors[i].orderKey, keys), into: &discard) }
                     if sequencer.linesOut == before {
                         // A report of an earlier run: this run writes its own.
-                        survivors[i].start = Int.min
+                        survivors[i].dropped = true
                         dropped += 1
                     }
                     discard.removeAll(keepingCapacity: true)
@@ -265,7 +267,7 @@ final class BusinessImport: @unchecked Sendable {
         sequencer.finish(into: &discard)
         tallies.reports = sequencer.reports
         tallies.orderOut = survivors.count - dropped + sequencer.reports.count
-        return sorted.filter { survivors[$0].start != Int.min }
+        return sorted.filter { !survivors[$0].dropped }
     }
 
     /// memcmp order (a key that is a prefix of another first), then input order: the
@@ -366,13 +368,13 @@ final class BusinessImport: @unchecked Sendable {
                 accepted.append(k)
             default:
                 guard let record = self.record(item, lines) else {
-                    rejectCounts["coex-load", default: 0] += 1
+                    rawLine(item, lines).withUnsafeBytes { reject($0, stage: "coex-load", reason: "not a coex record") }
                     continue
                 }
                 if let problem = LoadCheck.problem(with: record) {
+                    // Counted by kind in the business's counts, as coex-load does; not as a bad line.
                     rejects.append(Reject(provenance: record.provenance, stage: "coex-load", reason: problem,
                                           raw: rawLine(item, lines)))
-                    rejectCounts["coex-load", default: 0] += 1
                     rejected[record.kind.rawValue, default: 0] += 1
                     continue
                 }
@@ -425,7 +427,7 @@ final class BusinessImport: @unchecked Sendable {
         case .survivor(let i):
             let s = survivors[i]
             // Lines of the input are followed by its padding; merged lines are not.
-            withLine(s, lines) { result = try? Record(json: try parser.parse($0, padded: s.start >= 0), rawJSON: rawJSON) }
+            withLine(s, lines) { result = try? Record(json: try parser.parse($0, padded: s.line >= 0), rawJSON: rawJSON) }
             if s.kind == .message { result?.seq = s.seq }
         case .record(let r):
             var writer = JSONWriter(capacity: 1024)
