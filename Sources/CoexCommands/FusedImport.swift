@@ -47,13 +47,7 @@ final class FusedImport: @unchecked Sendable {
         { io throws(IOError) in
             let workers = (0..<threads).map { _ in RoutingNormalizeWorker(router: router) }
             try io.forEachLineInParallel(captures, workers: workers)
-            var counts = NormalizeStageCounts()
-            var normalizer = NormalizeCounts()
-            for worker in workers {
-                counts.add(worker.stage.counts)
-                normalizer.add(worker.stage.normalizer.counts)
-            }
-            io.note(NormalizeCommand.summary(counts, normalizer))
+            io.note(NormalizeCommand.summary(of: workers.map(\.stage)))
         }
         let loaded = runStage("coex-load", rejects: rejects, output: Self.nowhere(),
                               progress: { progress.watch($0, stage: 1) }, erasingProgressLine: progress.isShown)

@@ -30,13 +30,18 @@ public struct NormalizeCommand: ParsableCommand {
     func execute(_ io: StageIO) throws(IOError) {
         let workers = threading.workers { NormalizeWorker() }
         try io.forEachLineInParallel(input.inputs, workers: workers)
+        io.note(Self.summary(of: workers.map(\.stage)))
+    }
+
+    /// The summary of the workers' stages together.
+    static func summary(of stages: [NormalizeStage]) -> String {
         var counts = NormalizeStageCounts()
         var normalizer = NormalizeCounts()
-        for worker in workers {
-            counts.add(worker.stage.counts)
-            normalizer.add(worker.stage.normalizer.counts)
+        for stage in stages {
+            counts.add(stage.counts)
+            normalizer.add(stage.normalizer.counts)
         }
-        io.note(Self.summary(counts, normalizer))
+        return summary(counts, normalizer)
     }
 
     static func summary(_ c: NormalizeStageCounts, _ n: NormalizeCounts) -> String {
