@@ -70,11 +70,12 @@ final class FusedImport: @unchecked Sendable {
     private func load(_ router: RecordRouter, _ io: StageIO) throws(IOError) {
         let settings = LoadSettings(outDirectory: outDirectory, inputs: captures, time: Int64(Date().timeIntervalSince1970))
         let businesses = router.businesses
-        // A business is loaded in memory when its records fit a share of the other two
-        // thirds of the budget (the first may still hold the businesses waiting their turn):
-        // its load takes two to three times its lines (measured: 100 MB for 36 MB).
-        let share = max(1 << 20, memory.memoryBytes / (5 * threads))
-        let inMemory = businesses.indices.filter { businesses[$0].byteCount <= share }
+        // Businesses load in memory within the other two thirds of the budget (the first may
+        // still hold the businesses waiting their turn), as many at once as fit: a load takes
+        // about three times its lines (measured: 100 MB for 36 MB). One that cannot fit alone
+        // goes through the stage commands.
+        let gate = MemoryGate(capacity: memory.memoryBytes * 2 / 3)
+        let inMemory = businesses.indices.filter { Self.cost(businesses[$0]) <= gate.capacity }
         let results = BusinessResults(count: businesses.count)
         let box = UncheckedSendable((router, businesses, io))
         DispatchQueue.concurrentPerform(iterations: min(threads, inMemory.count)) { _ in
@@ -82,12 +83,16 @@ final class FusedImport: @unchecked Sendable {
             while let index = results.next(of: inMemory) {
                 let business = businesses[index]
                 let job = BusinessImport(wabaID: business.wabaID)
+                // Taken now: the business's lines leave the router below.
+                let cost = Self.cost(business)
+                gate.acquire(cost)
                 do throws(IOError) {
                     let lines = try results.locked { () throws(IOError) in try router.take(business) }
                     job.run(lines, settings: settings)
                 } catch {
                     job.fail(error.description)
                 }
+                gate.release(cost)
                 results.set(index, job)
                 io.progress.count()
             }
@@ -155,6 +160,9 @@ final class FusedImport: @unchecked Sendable {
         io.note(summary)
     }
 
+    /// The memory a business's load takes, about: three times its lines.
+    private static func cost(_ business: RecordRouter.Business) -> Int { business.byteCount * 3 }
+
     /// A business past its in-memory share: its records (on file) go through the stage
     /// commands, which spill past --memory, chained in this process.
     private func loadThroughStages(_ business: RecordRouter.Business, router: RecordRouter, io: StageIO) throws(IOError) {
@@ -214,6 +222,30 @@ final class RoutingNormalizeWorker: LineWorker {
         }
         routes.removeAll(keepingCapacity: true)
         output.reset()
+    }
+}
+
+/// Memory shared by the businesses loading at once: a business waits until its share fits
+/// beside the others' (one alone always goes).
+private final class MemoryGate: @unchecked Sendable {
+    let capacity: Int
+    private var inUse = 0
+    private let condition = NSCondition()
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func acquire(_ bytes: Int) {
+        condition.lock()
+        while inUse > 0 && inUse + bytes > capacity { condition.wait() }
+        inUse += bytes
+        condition.unlock()
+    }
+
+    func release(_ bytes: Int) {
+        condition.lock()
+        inUse -= bytes
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

@@ -22,10 +22,10 @@ public struct ImportCommand: ParsableCommand {
             --rejects FILE is emptied first, then takes every stage's rejects.
             --memory is the budget of the whole run: a third holds the records until
             the input ends (past it, the largest businesses wait in temporary files),
-            the rest the businesses being loaded. A business bigger than its share (a
-            fifth of --memory per thread) goes through the stage commands themselves,
-            which spill to temporary files past an eighth of --memory each, chained in
-            this process.
+            the rest the businesses being loaded, as many at once as fit (a load takes
+            about three times its records). A business too big for it alone goes
+            through the stage commands themselves, which spill to temporary files past
+            an eighth of --memory each, chained in this process.
 
             EXIT STATUS
               0   success
