@@ -29,26 +29,8 @@ final class BusinessLines: @unchecked Sendable {
         self.temporaryDirectory = temporaryDirectory
     }
 
-    /// Lines gathered in memory only, added with `addInMemory`.
-    init(wabaID: String) {
-        self.wabaID = wabaID
-        key = Array(wabaID.utf8)
-        budget = Int.max
-        temporaryDirectory = ""
-    }
-
     deinit {
         if let spill { unlink(spill.path) }
-    }
-
-    func reserve(bytes count: Int) {
-        bytes.reserveCapacity(count + JSONParser.padding)
-    }
-
-    /// Adds a line to memory (for lines whose size was bounded before they were gathered).
-    func addInMemory(_ line: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: line)
-        ends.append(bytes.count)
     }
 
     func add(_ line: UnsafeRawBufferPointer) throws(IOError) {

@@ -4,8 +4,8 @@ import CoexJSON
 import Glibc
 #endif
 
-/// Record lines end to end in one buffer (each followed by a newline), as a stage would
-/// write them to the next: what `coex import` hands from one stage to the next in memory.
+/// Record lines end to end in one buffer (each followed by a newline, as a stage writes
+/// them): a business's records as `coex import` gathers them, in memory or on file.
 struct RecordLines {
     private(set) var bytes: [UInt8] = []
     /// Where each line ends (its newline).
@@ -16,9 +16,12 @@ struct RecordLines {
     /// The memory the lines take (arrays grow ahead of their contents).
     var footprint: Int { bytes.capacity + ends.capacity * MemoryLayout<Int>.stride }
 
-    mutating func reserve(bytes: Int, lines: Int) {
-        self.bytes.reserveCapacity(bytes)
-        ends.reserveCapacity(lines)
+    init() {}
+
+    /// The lines of an NDJSON block (each ending in a newline), as a stage writes them.
+    init(ndjson block: [UInt8]) {
+        bytes = block
+        ends = Self.newlines(in: block)
     }
 
     /// Adds one line written by `body` (without its newline).
@@ -28,34 +31,11 @@ struct RecordLines {
         bytes.append(0x0A)
     }
 
-    /// Adds one line (without its newline).
-    mutating func append(_ line: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: line)
-        ends.append(bytes.count)
-        bytes.append(0x0A)
-    }
-
-    init() {}
-
-    /// The lines of an NDJSON block (each ending in a newline), as a stage writes them.
-    init(ndjson block: [UInt8]) {
-        bytes = block
-        ends = Self.newlines(in: block, from: 0)
-    }
-
-    /// Adds the lines of an NDJSON block (each ending in a newline).
-    mutating func append(ndjson block: UnsafeRawBufferPointer) {
-        guard !block.isEmpty else { return }
-        let base = bytes.count
-        bytes.append(contentsOf: block)
-        ends.append(contentsOf: Self.newlines(in: bytes, from: base))
-    }
-
-    private static func newlines(in bytes: [UInt8], from start: Int) -> [Int] {
+    private static func newlines(in bytes: [UInt8]) -> [Int] {
         var found: [Int] = []
         bytes.withUnsafeBytes { all in
             guard let base = all.baseAddress else { return }
-            var at = start
+            var at = 0
             while at < all.count, let hit = memchr(base + at, 0x0A, all.count - at) {
                 let index = base.distance(to: UnsafeRawPointer(hit))
                 found.append(index)
