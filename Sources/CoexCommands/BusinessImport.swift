@@ -9,7 +9,7 @@ import Glibc
 
 /// What one business's records did in each stage of `coex import`, summed into the
 /// stages' summaries.
-struct StageTallies {
+struct StageTallies: Sendable {
     var dedupeLines = 0
     var dedupe = DedupeCounts()
     var orderLines = 0
@@ -43,6 +43,14 @@ struct StageTallies {
         applyOut += o.applyOut
         loadLines += o.loadLines
     }
+}
+
+/// The counts and outcome of one business's import.
+struct BusinessResult: Sendable {
+    var wabaID: String
+    var tallies: StageTallies
+    var rejectCounts: [String: Int]
+    var outcome: BusinessOutcome?
 }
 
 /// What a business's load needs besides its records.
@@ -114,20 +122,26 @@ final class BusinessImport: @unchecked Sendable {
     /// `lines`: the business's records as coex-normalize wrote them, each with its
     /// `arrival` (its position in the run's whole record stream), in arrival order.
     func run(_ lines: consuming RecordLines, settings: LoadSettings) {
-        input = lines
+        // Moved, not shared: the padding `withLines` adds would copy a shared buffer whole.
+        input = consume lines
         input.withLines { lines in
             dedupe(lines)
             let sorted = order(lines)
             let items = apply(lines, sorted)
             load(lines, items, settings: settings)
         }
-        // The job is kept for its counts until every business is done: only those.
         input = RecordLines()
         merged = []
         survivors = []
         keys = []
         pairs = []
         written = []
+    }
+
+    /// What is kept of the job until every business is done (its rejects are reported as
+    /// soon as it ends).
+    var result: BusinessResult {
+        BusinessResult(wabaID: wabaID, tallies: tallies, rejectCounts: rejectCounts, outcome: outcome)
     }
 
     /// The business could not be loaded at all (its records could not be read back).
@@ -183,9 +197,20 @@ final class BusinessImport: @unchecked Sendable {
             // Deduplicator does).
             var stored: Record?
             withLine(survivors[first], lines) { stored = try? Record(json: try parser.parse($0)) }
-            guard let before = stored, let sighting = try? Record(json: try parser.parse(line, padded: true)) else {
+            let decoded = try? Record(json: try parser.parse(line, padded: true))
+            guard let before = stored, let sighting = decoded else {
+                // As Deduplicator: the copy that does not read as a record is rejected (not
+                // counted as a bad line: it was read), and a readable one is kept.
                 counts.unreadable += 1
-                reject(line, stage: "coex-dedupe", reason: "a copy of a held fact that does not read as a coex record")
+                let unreadable = "a copy of a held fact that does not read as a coex record"
+                if stored == nil, decoded != nil {
+                    withLine(survivors[first], lines) { reject($0, stage: "coex-dedupe", reason: unreadable, counted: false) }
+                    if let value = try? parser.parse(line, padded: true), let view = RecordView(value) {
+                        survivors[first] = survivor(view, line: index, arrival: Int(arrival))
+                    }
+                } else {
+                    reject(line, stage: "coex-dedupe", reason: unreadable, counted: false)
+                }
                 continue
             }
             let after = Deduplicator.combine(before, sighting)
@@ -194,8 +219,8 @@ final class BusinessImport: @unchecked Sendable {
             writer.reset()
             after.write(to: &writer)
             merged.append(writer.bytes)
-            merged[merged.count - 1].withUnsafeBytes { bytes in
-                guard let value = try? parser.parse(Array(bytes)), let view = RecordView(value) else { return }
+            // Written just now by Record.write: it reads back.
+            if let value = try? parser.parse(merged[merged.count - 1]), let view = RecordView(value) {
                 survivors[first] = survivor(view, line: -merged.count, arrival: after.arrival ?? 0)
             }
         }
@@ -454,8 +479,9 @@ final class BusinessImport: @unchecked Sendable {
         }
     }
 
-    private func reject(_ line: UnsafeRawBufferPointer, stage: String, reason: String) {
-        rejectCounts[stage, default: 0] += 1
+    /// `counted`: whether the stage counts it as a line it rejected.
+    private func reject(_ line: UnsafeRawBufferPointer, stage: String, reason: String, counted: Bool = true) {
+        if counted { rejectCounts[stage, default: 0] += 1 }
         let provenance = (try? parser.parse(Array(line))).map {
             Provenance(source: $0["source"]?.string ?? "-", line: Int($0["line"]?.int64 ?? 0))
         } ?? Provenance(source: "-", line: 0)

@@ -4,11 +4,15 @@ import CoexJSON
 import CoexKit
 import CoexStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `coex import`: coex-normalize on all cores, its records split by business; then each
-/// business through dedupe, order, apply and load in memory (`BusinessImport`), several
-/// businesses at once. A business too big for its share of --memory goes through the
-/// stage commands themselves (which spill), chained in this process.
+/// business through dedupe, order, apply and load in memory (`BusinessImport`), as many
+/// businesses at once as threads and memory allow. A business whose load would not fit in
+/// two thirds of --memory on its own goes through the stage commands themselves (which
+/// spill), chained in this process.
 ///
 /// Each stage's summary is the one its executable prints, summed over the businesses.
 final class FusedImport: @unchecked Sendable {
@@ -93,7 +97,13 @@ final class FusedImport: @unchecked Sendable {
                     job.fail(error.description)
                 }
                 gate.release(cost)
-                results.set(index, job)
+                // Rejects go out as each business ends (in the order they end), not all at once.
+                do throws(IOError) {
+                    try results.locked { () throws(IOError) in try io.report(&job.rejects) }
+                } catch {
+                    results.noteFailure("--rejects: \(error.description)")
+                }
+                results.set(index, job.result)
                 io.progress.count()
             }
         }
@@ -101,14 +111,18 @@ final class FusedImport: @unchecked Sendable {
         var loads: [(String, BusinessOutcome)] = []
         var unloadedRejects: [String: Int] = [:]
         var rejectedLines = (dedupe: 0, order: 0, apply: 0, load: 0)
+        for failure in results.failures { io.fail(failure) }
         for (index, business) in businesses.enumerated() {
-            guard let job = results.job(index) else {
-                try loadThroughStages(business, router: router, io: io)
+            guard let job = results.result(index) else {
+                // One business failing here (its file, a stage) does not stop the others.
+                do throws(IOError) {
+                    try loadThroughStages(business, router: router, io: io)
+                } catch {
+                    io.fail("\(business.wabaID): \(error.description)")
+                }
                 io.progress.count()
                 continue
             }
-            try io.report(&job.rejects)
-            results.clear(index)
             total.add(job.tallies)
             for reject in job.rejectCounts {
                 switch reject.key {
@@ -126,7 +140,8 @@ final class FusedImport: @unchecked Sendable {
         }
         if inMemory.count < businesses.count {
             let n = inMemory.count
-            io.note("the counts below are those of the \(n) \(n == 1 ? "business" : "businesses") loaded in memory")
+            io.note(n == 0 ? "no business was loaded in memory: the counts below are zero"
+                    : "the counts below are those of the \(n) \(n == 1 ? "business" : "businesses") loaded in memory")
         }
         io.note(DedupeCommand.summary(lines: total.dedupeLines, total.dedupe, rejected: rejectedLines.dedupe, blank: 0),
                 as: "coex-dedupe")
@@ -163,13 +178,15 @@ final class FusedImport: @unchecked Sendable {
     /// The memory a business's load takes, about: three times its lines.
     private static func cost(_ business: RecordRouter.Business) -> Int { business.byteCount * 3 }
 
-    /// A business past its in-memory share: its records (on file) go through the stage
-    /// commands, which spill past --memory, chained in this process.
+    /// A business whose load would not fit in memory: its records (on file) go through the
+    /// stage commands, which spill past --memory, chained in this process.
     private func loadThroughStages(_ business: RecordRouter.Business, router: RecordRouter, io: StageIO) throws(IOError) {
         let file = try router.file(of: business)
-        io.note("\(business.wabaID): \(ImportProgress.megabytes(business.byteCount)) of records, past the in-memory "
-                + "share of --memory \(memory.memory): loaded through the spilling stages")
-        // The other businesses may still hold a third of the budget: each stage gets an eighth.
+        defer { unlink(file) }
+        io.note("\(business.wabaID): \(ImportProgress.megabytes(business.byteCount)) of records, too many to load in "
+                + "two thirds of --memory \(memory.memory): loaded through the spilling stages")
+        // The router may still hold other such businesses' lines, up to a third of the budget:
+        // each of the four stages gets an eighth.
         let share = "\(max(1, (memory.memoryBytes / 8) >> 20))MB"
         var shared = ["--memory", share, "--temp-dir", memory.temporaryDirectory, "--threads", "\(threads)"]
         if let rejects { shared += ["--rejects", rejects] }
@@ -249,13 +266,15 @@ private final class MemoryGate: @unchecked Sendable {
     }
 }
 
-/// The businesses' jobs as they finish, and which business a free thread takes next.
+/// The businesses' results as they finish, and which business a free thread takes next.
 private final class BusinessResults: @unchecked Sendable {
     private let lock = NSLock()
-    private var jobs: [BusinessImport?]
+    private var results: [BusinessResult?]
     private var taken = 0
+    /// Failures that belong to no business (the rejects file).
+    private(set) var failures: [String] = []
 
-    init(count: Int) { jobs = Array(repeating: nil, count: count) }
+    init(count: Int) { results = Array(repeating: nil, count: count) }
 
     func next(of indices: [Int]) -> Int? {
         lock.withLock {
@@ -272,9 +291,9 @@ private final class BusinessResults: @unchecked Sendable {
         return try body()
     }
 
-    func set(_ index: Int, _ job: BusinessImport) { lock.withLock { jobs[index] = job } }
-    func job(_ index: Int) -> BusinessImport? { lock.withLock { jobs[index] } }
-    func clear(_ index: Int) { lock.withLock { jobs[index] = nil } }
+    func set(_ index: Int, _ result: BusinessResult) { lock.withLock { results[index] = result } }
+    func result(_ index: Int) -> BusinessResult? { lock.withLock { results[index] } }
+    func noteFailure(_ message: String) { lock.withLock { failures.append(message) } }
 }
 
 private struct UncheckedSendable<T>: @unchecked Sendable {

@@ -68,8 +68,9 @@ struct RecordLines {
     /// size and the padding (a business's lines can be tens of megabytes).
     static func read(_ path: String, size: Int) throws(IOError) -> RecordLines {
         let source = try FileSource(path: path)
-        var bytes = [UInt8](repeating: 0, count: size)
-        bytes.reserveCapacity(size + JSONParser.padding)
+        // Room for the padding `withLines` adds, so that it never reallocates.
+        var bytes = [UInt8](repeating: 0, count: size + JSONParser.padding)
+        bytes.removeLast(JSONParser.padding)
         var filled = 0
         while filled < size {
             let read = bytes.withUnsafeMutableBytes { buffer in

@@ -1,4 +1,7 @@
 import CoexIO
+#if canImport(Glibc)
+import Glibc
+#endif
 import CoexKit
 
 /// coex-normalize's record lines split by business, each line given its `arrival` (its
@@ -11,6 +14,8 @@ final class RecordRouter {
         /// Bytes of lines on file.
         var filed = 0
         var file: String?
+        /// Why its file is not whole (a write failed): the business cannot be loaded.
+        var damage: IOError?
 
         init(wabaID: String) { self.wabaID = wabaID }
 
@@ -64,7 +69,8 @@ final class RecordRouter {
         byID.values.sorted { $0.wabaID.utf8.lexicographicallyPrecedes($1.wabaID.utf8) }
     }
 
-    /// Takes a business's lines out of the router (read back from its file if it has one).
+    /// Takes a business's lines out of the router (read back from its file if it has one,
+    /// and the file removed).
     func take(_ business: Business) throws(IOError) -> RecordLines {
         defer {
             byID[business.wabaID] = nil
@@ -77,18 +83,23 @@ final class RecordRouter {
             return lines
         }
         try moveToFile(business)
+        defer { unlink(file) }
         return try RecordLines.read(file, size: business.filed)
     }
 
-    /// Puts all of a business's lines in its file and returns the file's path.
+    /// Puts all of a business's lines in its file and returns the file's path (the caller
+    /// removes it).
     func file(of business: Business) throws(IOError) -> String {
         try moveToFile(business)
+        byID[business.wabaID] = nil
+        if last === business { last = nil }
         return business.file!
     }
 
     /// Appends the business's lines in memory to its file (opened only for the write, so
     /// that thousands of businesses do not hold thousands of descriptors).
     private func moveToFile(_ business: Business) throws(IOError) {
+        if let damage = business.damage { throw damage }
         let path: String
         if let file = business.file {
             path = file
@@ -98,10 +109,16 @@ final class RecordRouter {
             filedCount += 1
             business.file = path
         }
-        let sink = business.filed == 0 ? try OutputSink.creating(path) : try OutputSink.appending(to: path)
-        try business.lines.write(to: sink)
-        try sink.flush()
-        sink.close()
+        do throws(IOError) {
+            let sink = business.filed == 0 ? try OutputSink.creating(path) : try OutputSink.appending(to: path)
+            try business.lines.write(to: sink)
+            try sink.flush()
+            sink.close()
+        } catch {
+            // Part of the lines may be on file: the file no longer says what the business holds.
+            business.damage = error
+            throw error
+        }
         business.filed += business.lines.byteCount
         inMemory -= business.lines.footprint
         business.lines = RecordLines()
