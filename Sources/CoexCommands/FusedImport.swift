@@ -76,8 +76,8 @@ final class FusedImport: @unchecked Sendable {
         let businesses = router.businesses
         // Businesses load in memory within the other two thirds of the budget (the first may
         // still hold the businesses waiting their turn), as many at once as fit: a load takes
-        // about three times its lines (measured: 100 MB for 36 MB). One that cannot fit alone
-        // goes through the stage commands.
+        // at most about three times its lines (measured: under 100 MB for 36 MB). One that
+        // cannot fit alone goes through the stage commands.
         let gate = MemoryGate(capacity: memory.memoryBytes * 2 / 3)
         let inMemory = businesses.indices.filter { Self.cost(businesses[$0]) <= gate.capacity }
         let results = BusinessResults(count: businesses.count)
