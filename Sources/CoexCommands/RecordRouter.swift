@@ -1,8 +1,8 @@
 import CoexIO
+import CoexKit
 #if canImport(Glibc)
 import Glibc
 #endif
-import CoexKit
 
 /// coex-normalize's record lines split by business, each line given its `arrival` (its
 /// position in the whole record stream, as coex-dedupe numbers it), in memory up to a
