@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "CoexReportTests", dependencies: ["CoexReport", "CoexStore", "CoexKit", "CoexSQLite", "CoexTestSupport"]),
         .testTarget(
             name: "CoexEndToEndTests",
-            dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["CoexTestSupport", .product(name: "Subprocess", package: "swift-subprocess")],
             resources: [.copy("Cases")]
         ),
     ],

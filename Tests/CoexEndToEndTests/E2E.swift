@@ -3,6 +3,7 @@
 // and any produced files with the folder's `expected/`. See Cases/README.md; bless.sh
 // writes `expected/` from a real run (read what it wrote before committing it).
 
+import CoexTestSupport
 import Foundation
 import Subprocess
 import Testing
@@ -29,43 +30,8 @@ enum E2E {
         }.sorted()
     }
 
-    /// The directory holding the built executables: `COEX_BIN_DIR`, else the directory of the
-    /// running test bundle (SwiftPM puts the products of one build side by side).
-    static func binDirectory() throws -> URL {
-        if let override = ProcessInfo.processInfo.environment["COEX_BIN_DIR"], !override.isEmpty {
-            let dir = URL(fileURLWithPath: override)
-            guard hasExecutables(dir) else {
-                throw E2EError("COEX_BIN_DIR=\(override) holds no executable coex-validate")
-            }
-            return dir
-        }
-        var candidates: [URL] = []
-        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
-        if let first = CommandLine.arguments.first {
-            candidates.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
-        }
-        // On macOS the runner is inside NAME.xctest/Contents/MacOS; the products are beside NAME.xctest.
-        for c in candidates {
-            var dir = c
-            for _ in 0..<4 {
-                if hasExecutables(dir) { return dir }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        throw E2EError(
-            "cannot find the built coex-validate next to the test bundle (looked in "
-                + candidates.map(\.path).joined(separator: ", ")
-                + "); build the executables (swift build) or set COEX_BIN_DIR")
-    }
-
-    static func hasExecutables(_ dir: URL) -> Bool {
-        FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("coex-validate").path)
-    }
-}
-
-struct E2EError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+    /// The directory holding the built executables (`Tools.binDirectory`).
+    static func binDirectory() throws -> URL { try Tools.binDirectory() }
 }
 
 /// The outcome of running one case's command.

@@ -5,6 +5,7 @@
 // without their provenance-only members (source, line, arrival, seq). The chat order
 // invariants (seq, history message order) are checked on the unshuffled run.
 
+import CoexTestSupport
 import Foundation
 import Subprocess
 import Testing
@@ -61,7 +62,7 @@ struct PipelineBench {
             workingDirectory: FilePath(directory.path), input: .none,
             output: .bytes(limit: 512 << 20), error: .bytes(limit: 16 << 20))
         guard case .exited(0) = result.terminationStatus else {
-            throw E2EError("`\(script)` \(args) ended with \(result.terminationStatus): "
+            throw TestError("`\(script)` \(args) ended with \(result.terminationStatus): "
                 + String(decoding: result.standardError.suffix(2000), as: UTF8.self))
         }
         return result.standardOutput
@@ -113,7 +114,7 @@ struct FinalState {
                 guard end > start else { continue }
                 let line = UnsafeBufferPointer(rebasing: all[start..<end])
                 guard let text = Self.canonical(line) else {
-                    throw E2EError("coex-apply wrote a line that is not a JSON object: "
+                    throw TestError("coex-apply wrote a line that is not a JSON object: "
                         + String(decoding: line.prefix(300), as: UTF8.self))
                 }
                 multiset[text, default: 0] += 1

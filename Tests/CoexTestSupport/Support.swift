@@ -27,22 +27,34 @@ public struct TestError: Error, CustomStringConvertible {
 public enum Tools {
     /// `COEX_BIN_DIR`, else the directory of the test bundle (SwiftPM puts one build's products side by side).
     public static func binDirectory() throws -> URL {
-        if let dir = ProcessInfo.processInfo.environment["COEX_BIN_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir)
+        if let override = ProcessInfo.processInfo.environment["COEX_BIN_DIR"], !override.isEmpty {
+            let dir = URL(fileURLWithPath: override)
+            guard hasExecutables(dir) else { throw TestError("COEX_BIN_DIR=\(override) holds no executable coex-load") }
+            return dir
         }
         var candidates: [URL] = []
         if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
         if let first = CommandLine.arguments.first {
             candidates.append(URL(fileURLWithPath: first).resolvingSymlinksInPath().deletingLastPathComponent())
         }
+        // On macOS the runner is inside NAME.xctest/Contents/MacOS; the products are beside NAME.xctest.
         for c in candidates {
             var dir = c
             for _ in 0..<4 {
-                if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("coex-load").path) { return dir }
+                if hasExecutables(dir) { return dir }
                 dir = dir.deletingLastPathComponent()
             }
         }
-        throw TestError("cannot find the built coex-load next to the test bundle; run swift build first or set COEX_BIN_DIR")
+        throw TestError(
+            "cannot find the built coex-load next to the test bundle (looked in "
+                + candidates.map(\.path).joined(separator: ", ")
+                + "); build the executables (swift build) or set COEX_BIN_DIR")
+    }
+
+    static func hasExecutables(_ dir: URL) -> Bool {
+        ["coex-validate", "coex-load"].allSatisfy {
+            FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent($0).path)
+        }
     }
 
     /// The repository root (samples/ lives there), from this file's path.
