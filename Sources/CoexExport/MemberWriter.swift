@@ -125,31 +125,31 @@ struct MemberWriter {
     /// message_versions.ndjson, in the chat order of their messages, then by version.
     mutating func versions(_ summary: inout ExportSummary) throws -> StagedMember {
         let columns = try TableColumns("message_versions", alias: "v", json: ["content"], in: db)
-        let rows = try db.prepare("""
+        return try ndjson("message_versions.ndjson", columns, count: &summary.messageVersions, sql: """
             SELECT \(columns.selectList) FROM message_versions v LEFT JOIN messages m ON m.wamid = v.wamid
             ORDER BY \(Self.chatOrder("m")), v.wamid, v.version
             """)
-        let out = try stage("message_versions.ndjson")
-        try rows.forEachRow { row in
-            columns.writeJSONLine(row, into: &json)
-            try out.write(json.bytes)
-            summary.messageVersions += 1
-        }
-        return try out.finish()
     }
 
     /// statuses.ndjson, chat by chat, by time within a chat.
     mutating func statuses(_ summary: inout ExportSummary) throws -> StagedMember {
         let columns = try TableColumns("statuses", alias: "s", json: ["errors", "extra"], in: db)
-        let rows = try db.prepare("""
+        return try ndjson("statuses.ndjson", columns, count: &summary.statuses, sql: """
             SELECT \(columns.selectList) FROM statuses s
             ORDER BY s.phone_number_id, coalesce(s.contact_wa_id, s.contact_user_id), s.group_id, s.timestamp, s.wamid, s.status
             """)
-        let out = try stage("statuses.ndjson")
+    }
+
+    /// A member with one JSON line per row of `sql` (which selects `columns`).
+    private mutating func ndjson(
+        _ entryPath: String, _ columns: TableColumns, count: inout Int, sql: String
+    ) throws -> StagedMember {
+        let rows = try db.prepare(sql)
+        let out = try stage(entryPath)
         try rows.forEachRow { row in
             columns.writeJSONLine(row, into: &json)
             try out.write(json.bytes)
-            summary.statuses += 1
+            count += 1
         }
         return try out.finish()
     }
