@@ -9,6 +9,9 @@
 # summaries go to stderr; then the report of every database (docs/report.md) to stdout.
 # `coex import CAPTURES... --out-dir OUTDIR/db --rejects OUTDIR/rejects.ndjson` writes the same
 # databases in one process.
+# Exit status: the worst of the stages' (0 success, 1 failed, 2 past the reject limit
+# COEX_MAX_REJECTS, default 10%, 3 empty input; see coex-validate --help); the databases and
+# the report hold the good records whatever it is.
 # Uses the release build in .build/release (swift build -c release), or COEX_BIN.
 set -euo pipefail
 
@@ -19,17 +22,32 @@ fi
 out="${*: -1}"
 captures=("${@:1:$#-1}")
 bin="${COEX_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/release}"
+# Every stage's reject limit (coex-validate --help): COEX_MAX_REJECTS=0 fails on any reject.
+limit=(--max-rejects "${COEX_MAX_REJECTS:-10%}")
 
 mkdir -p "$out"
 : > "$out/rejects.ndjson"
-"$bin/coex-validate" --rejects "$out/rejects.ndjson" "${captures[@]}" \
-    | "$bin/coex-normalize" --rejects "$out/rejects.ndjson" \
-    | "$bin/coex-dedupe" --rejects "$out/rejects.ndjson" \
-    | "$bin/coex-order" --rejects "$out/rejects.ndjson" \
-    | "$bin/coex-apply" --rejects "$out/rejects.ndjson" \
+set +e
+"$bin/coex-validate" "${limit[@]}" --rejects "$out/rejects.ndjson" "${captures[@]}" \
+    | "$bin/coex-normalize" "${limit[@]}" --rejects "$out/rejects.ndjson" \
+    | "$bin/coex-dedupe" "${limit[@]}" --rejects "$out/rejects.ndjson" \
+    | "$bin/coex-order" "${limit[@]}" --rejects "$out/rejects.ndjson" \
+    | "$bin/coex-apply" "${limit[@]}" --rejects "$out/rejects.ndjson" \
     | tee "$out/state.ndjson.tmp" \
-    | "$bin/coex-load" --rejects "$out/rejects.ndjson" --out-dir "$out/db" \
+    | "$bin/coex-load" "${limit[@]}" --rejects "$out/rejects.ndjson" --out-dir "$out/db" \
         "${captures[@]/#/--recorded-input=}"
+statuses=("${PIPESTATUS[@]}")
+set -e
+# The night's status is the worst of the stages' (each stage's --help lists them): a usage
+# error or a signal, then 1 failed, then 2 too many rejects, then 3 empty input.
+rank() { case "$1" in 0) echo 0 ;; 3) echo 1 ;; 2) echo 2 ;; 1) echo 3 ;; *) echo 4 ;; esac; }
+status=0
+for s in "${statuses[@]}"; do
+    if [ "$(rank "$s")" -gt "$(rank "$status")" ]; then status=$s; fi
+done
 mv "$out/state.ndjson.tmp" "$out/state.ndjson"
 echo "$out/state.ndjson: $(wc -l < "$out/state.ndjson") records; $out/rejects.ndjson: $(wc -l < "$out/rejects.ndjson") rejects" >&2
-"$bin/coex-report" --out-dir "$out/db"
+# The good records are in the databases whatever the status: report them all the same.
+if [ -d "$out/db" ]; then "$bin/coex-report" --out-dir "$out/db" || { [ "$status" -eq 0 ] && status=1; }; fi
+if [ "$status" -ne 0 ]; then echo "$0: exit $status (stage statuses: ${statuses[*]})" >&2; fi
+exit "$status"

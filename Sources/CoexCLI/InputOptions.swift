@@ -1,9 +1,12 @@
 import ArgumentParser
 import CoexIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The inputs every stage reads, and where its rejects go.
+/// The inputs every stage reads, where its rejects go, and how many it may have.
 public struct InputOptions: ParsableArguments {
-    @Argument(help: "Input files, read in order (NDJSON; .zst is decompressed). None or '-' reads stdin.")
+    @Argument(help: "Input files, read in order (NDJSON; .zst is decompressed). '-' reads stdin; none reads stdin unless it is a terminal.")
     public var files: [String] = []
 
     @Option(
@@ -13,6 +16,12 @@ public struct InputOptions: ParsableArguments {
             discussion: "Without it each reject is an error line on stderr and the run exits 1.",
             valueName: "FILE"))
     public var rejects: String?
+
+    @Option(
+        name: .customLong("max-rejects"),
+        help: ArgumentHelp("Exit 2 when more than N rejects, or more than P% of the lines read, were rejected.",
+                           valueName: "N|P%"))
+    public var maxRejects: RejectLimit = .standard
 
     public init() {}
 
@@ -25,11 +34,11 @@ public struct InputOptions: ParsableArguments {
     public var inputs: [String] { files.isEmpty ? ["-"] : files }
 }
 
-/// The exit status paragraph every stage's --help ends with.
-public let exitStatusHelp = """
-    EXIT STATUS
-      0   success (also when the reader of stdout goes away, as with '| head')
-      1   the run failed: an input could not be read, or lines were rejected
-          with no --rejects file to take them
-      64  usage error (unknown option, missing value)
-    """
+/// A command given no input files would wait for a person to type webhooks: it refuses,
+/// unless stdin was asked for by name ('-').
+public func refuseTerminalStdin(_ command: String, files: [String]) throws {
+    guard files.isEmpty, isatty(0) == 1 else { return }
+    try? OutputSink.standardError().write(
+        "\(command): no input files and stdin is a terminal: name the captures (or '-' to read the terminal), or pipe them in\n")
+    throw ExitStatus.usage.exitCode
+}

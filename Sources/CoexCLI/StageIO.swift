@@ -8,26 +8,38 @@ import Synchronization
 public final class StageIO {
     public let stage: String
     public let output: OutputSink
-    private let rejectSink: OutputSink?
+    private let rejectsPath: String?
+    /// Opened at the first reject: a run that rejects nothing leaves the file as it was.
+    private var rejectSink: OutputSink?
     private let errors = OutputSink.standardError()
     public private(set) var failed = false
+    /// Rejects reported so far (lines and records), for --max-rejects.
+    public private(set) var rejectCount = 0
     /// Bytes read from all inputs so far (after decompression).
     public private(set) var bytesRead = 0
     /// Bytes and lines read so far, for a progress display on another thread.
     public let progress = ReadProgress()
     /// Written before each message: erases a progress line drawn on the terminal.
     var messagePrefix = ""
+    /// The streams this stage reads; the first non-blank line of another shape stops the run.
+    var accepts: StreamExpectation?
+    private var shapeChecked = false
 
     init(stage: String, rejectsPath: String?, output: OutputSink = .standardOutput()) throws(IOError) {
         self.stage = stage
         self.output = output
-        rejectSink = try rejectsPath.map { path throws(IOError) in try OutputSink.appending(to: path) }
+        self.rejectsPath = rejectsPath
+        // Checked now, opened later: an unwritable rejects file is reported before any work.
+        if let rejectsPath { try WritableCheck.file(rejectsPath) }
     }
 
     /// Writes rejects to the rejects file, or as error lines on stderr (which fails the run).
     public func report(_ rejects: inout [Reject]) throws(IOError) {
         guard !rejects.isEmpty else { return }
-        if let rejectSink {
+        rejectCount += rejects.count
+        if let rejectsPath {
+            if rejectSink == nil { rejectSink = try OutputSink.appending(to: rejectsPath) }
+            guard let rejectSink else { return }
             // One at a time: rejects of a huge line each carry it, and must not pile up here.
             var w = JSONWriter(capacity: 4096)
             for reject in rejects {
@@ -85,6 +97,7 @@ public final class StageIO {
                     break
                 }
                 guard let line else { break }
+                if !shapeChecked, let accepts { try check(line, source: path, against: accepts) }
                 progress.advance(to: bytesRead + reader.bytesRead)
                 try body(line, path)
                 // One huge history chunk must not keep its buffer for the rest of the run.
@@ -92,6 +105,15 @@ public final class StageIO {
             }
             bytesRead += reader.bytesRead
         }
+    }
+
+    /// The first line that shows what the stream is decides whether this stage can read it.
+    private func check(_ line: Line, source: String, against expected: StreamExpectation) throws(IOError) {
+        guard let shape = StreamShape.of(line: line.bytes, parser: JSONParser()) else { return }
+        shapeChecked = true
+        guard shape != .unknown, !expected.shapes.contains(shape) else { return }
+        throw .wrongStream("\(source) line \(line.number) is \(shape), but \(stage) reads \(expected.reads); "
+                           + shape.nextStage)
     }
 
     func finish() throws(IOError) {
@@ -121,69 +143,6 @@ public final class ReadProgress: Sendable {
     }
 }
 
-/// Runs a stage body with the shared error handling: a closed stdout ends the
-/// run quietly with 0; a failed run exits 1 after its summary.
-public func runStage(_ stage: String, input: InputOptions, _ body: (StageIO) throws(IOError) -> Void) throws {
-    ignoreBrokenPipeSignal()
-    for (fd, name) in [(Int32(1), "stdout"), (Int32(2), "stderr")] where !descriptorIsOpen(fd) {
-        if descriptorIsOpen(2) { try? OutputSink.standardError().write("\(stage): \(name) is closed\n") }
-        throw ExitCode.failure
-    }
-    if input.inputs.contains("-") && !descriptorIsOpen(0) {
-        try? OutputSink.standardError().write("\(stage): stdin is closed (no input files given)\n")
-        throw ExitCode.failure
-    }
-    guard let io = makeStageIO(stage, rejects: input.rejects, output: .standardOutput()) else { throw ExitCode.failure }
-    switch run(body, io) {
-    case .outputClosed: throw ExitCode.success
-    case .ended: if io.failed { throw ExitCode.failure }
-    }
-}
-
-/// Runs a stage body inside a larger run (`coex import`): its output goes to `output`
-/// (closed at the end, so that the next stage sees the end of its input), its rejects
-/// are appended to `rejects`. A closed output ends the stage quietly, as with a pipe.
-/// Returns whether the stage succeeded.
-public func runStage(_ stage: String, rejects: String?, output: OutputSink, progress: ((ReadProgress) -> Void)? = nil,
-                     erasingProgressLine: Bool = false, _ body: (StageIO) throws(IOError) -> Void) -> Bool {
-    defer { output.close() }
-    guard let io = makeStageIO(stage, rejects: rejects, output: output) else { return false }
-    progress?(io.progress)
-    if erasingProgressLine { io.messagePrefix = "\r\u{1B}[K" }
-    switch run(body, io) {
-    case .outputClosed: return true
-    case .ended: return !io.failed
-    }
-}
-
-private func makeStageIO(_ stage: String, rejects: String?, output: OutputSink) -> StageIO? {
-    do {
-        return try StageIO(stage: stage, rejectsPath: rejects, output: output)
-    } catch {
-        try? OutputSink.standardError().write("\(stage): --rejects \(error.description)\n")
-        return nil
-    }
-}
-
-/// Runs the body and flushes: a closed output (the reader went away) ends a stage
-/// quietly; any other error fails the run.
-private func run(_ body: (StageIO) throws(IOError) -> Void, _ io: StageIO) -> StageEnd {
-    do {
-        try body(io)
-        try io.finish()
-    } catch .brokenPipe {
-        return .outputClosed
-    } catch {
-        io.fail(error.description)
-    }
-    return .ended
-}
-
-private enum StageEnd {
-    case ended
-    case outputClosed
-}
-
 /// "user_preferences 3, calls 2": largest first, then by name, so summaries are stable.
 public func tally(_ counts: [String: Int]) -> String {
     counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -193,4 +152,22 @@ public func tally(_ counts: [String: Int]) -> String {
 /// "1 history report", "3 history reports".
 public func plural(_ count: Int, _ noun: String) -> String {
     "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
+
+/// The streams a stage reads, and how its messages name them.
+public struct StreamExpectation: Sendable {
+    public let shapes: [StreamShape]
+    public let reads: String
+
+    public init(_ shapes: [StreamShape], reads: String) {
+        self.shapes = shapes
+        self.reads = reads
+    }
+
+    public static let captures = StreamExpectation([.webhook], reads: "captures (raw webhook bodies)")
+    public static let capturesOrEnvelopes = StreamExpectation(
+        [.webhook, .envelope], reads: "captures or coex-validate's envelopes")
+    public static func records(from previous: String) -> StreamExpectation {
+        StreamExpectation([.record], reads: "coex records (\(previous)'s output)")
+    }
 }

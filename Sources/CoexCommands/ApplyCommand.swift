@@ -22,7 +22,8 @@ public struct ApplyCommand: ParsableCommand {
             Past --memory the records wait for the second pass in a temporary file.
 
             \(exitStatusHelp)
-            """)
+            """,
+        version: coexVersion)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
@@ -33,7 +34,7 @@ public struct ApplyCommand: ParsableCommand {
     var redactRevoked = false
 
     public func run() throws {
-        try runStage("coex-apply", input: input, execute)
+        try runStage("coex-apply", input: input, accepts: .records(from: "coex-order"), execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

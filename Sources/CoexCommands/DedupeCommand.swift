@@ -22,7 +22,8 @@ public struct DedupeCommand: ParsableCommand {
             Past --memory the state spills to temporary files. A summary goes to stderr.
 
             \(exitStatusHelp)
-            """)
+            """,
+        version: coexVersion)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
@@ -30,7 +31,7 @@ public struct DedupeCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage("coex-dedupe", input: input, execute)
+        try runStage("coex-dedupe", input: input, accepts: .records(from: "coex-normalize"), execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

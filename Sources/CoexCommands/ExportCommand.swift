@@ -32,7 +32,8 @@ public struct ExportCommand: ParsableCommand {
               64  usage error (unknown option, no known archive extension, a bad
                   TIME, --out naming the database)
               130, 143, 129   interrupted by SIGINT, SIGTERM, SIGHUP
-            """)
+            """,
+        version: coexVersion)
 
     @Option(help: ArgumentHelp("The business database (DIR/<waba_id>.sqlite of coex-load).", valueName: "FILE"))
     var db: String

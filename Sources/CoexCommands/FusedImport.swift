@@ -4,6 +4,7 @@ import CoexJSON
 import CoexKit
 import CoexStore
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,16 +31,10 @@ final class FusedImport: @unchecked Sendable {
         self.threads = threads
     }
 
-    /// Runs the import; false when anything failed (the messages are on stderr).
-    func run() -> Bool {
+    /// Runs the import (its outputs were checked before): whether anything failed (the
+    /// messages are on stderr), the capture lines read and the rejects of every stage.
+    func run() -> StageOutcome {
         let started = Date()
-        // Before reading anything: a folder that cannot be made would waste the whole read.
-        do throws(IOError) {
-            try makeDirectories(outDirectory)
-        } catch {
-            try? OutputSink.standardError().write("coex-load: \(error.description)\n")
-            return false
-        }
         let progress = ImportProgress(totalBytes: ImportProgress.totalBytes(of: captures),
                                       stages: ["coex-normalize", ""], countLabel: "businesses loaded")
         progress.start()
@@ -47,7 +42,7 @@ final class FusedImport: @unchecked Sendable {
         // for the businesses being loaded.
         let router = RecordRouter(budget: memory.memoryBytes / 3, temporaryDirectory: memory.temporaryDirectory)
         let normalized = runStage(NormalizeStage.name, rejects: rejects, output: Self.nowhere(),
-                                  progress: { progress.watch($0, stage: 0) }, erasingProgressLine: progress.isShown)
+                                  accepts: .capturesOrEnvelopes, progress: { progress.watch($0, stage: 0) }, erasingProgressLine: progress.isShown)
         { io throws(IOError) in
             let workers = (0..<threads).map { _ in RoutingNormalizeWorker(router: router) }
             try io.forEachLineInParallel(captures, workers: workers)
@@ -62,9 +57,13 @@ final class FusedImport: @unchecked Sendable {
         try? OutputSink.standardError().write(
             "coex import: \(ImportProgress.megabytes(bytes)) read in \(String(format: "%.1f", seconds)) s "
                 + "(\(ImportProgress.megabytes(Int(Double(bytes) / max(seconds, 0.001))))/s)"
-                + (normalized && loaded ? "" : "; failed") + "\n")
-        return normalized && loaded
+                + (normalized.succeeded && loaded.succeeded ? "" : "; failed") + "\n")
+        return StageOutcome(succeeded: normalized.succeeded && loaded.succeeded, lines: normalized.lines,
+                            rejects: normalized.rejects + loaded.rejects + stagedRejects.load(ordering: .relaxed))
     }
+
+    /// Rejects of the businesses loaded through the stage commands (their own StageIOs).
+    private let stagedRejects = Atomic<Int>(0)
 
     /// The stages' output where nothing reads it: records pass in memory instead.
     private static func nowhere() -> OutputSink {
@@ -196,7 +195,9 @@ final class FusedImport: @unchecked Sendable {
         chain.add("coex-apply", ApplyCommand.self, shared)
         chain.add("coex-load", LoadCommand.self, shared + ["--out-dir", outDirectory] + captures.map { "--recorded-input=\($0)" })
         do {
-            if try !chain.run(totalBytes: nil, announce: false) { io.fail("\(business.wabaID): a stage failed") }
+            let outcome = try chain.run(totalBytes: nil, announce: false)
+            stagedRejects.add(outcome.rejects, ordering: .relaxed)
+            if !outcome.succeeded { io.fail("\(business.wabaID): a stage failed") }
         } catch {
             io.fail("\(business.wabaID): \(error)")
         }

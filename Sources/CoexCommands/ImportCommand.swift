@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoexCLI
 import CoexIO
+import CoexStore
 import Foundation
 
 public struct ImportCommand: ParsableCommand {
@@ -27,14 +28,12 @@ public struct ImportCommand: ParsableCommand {
             through the stage commands themselves, which spill to temporary files past
             an eighth of --memory each, chained in this process.
 
-            EXIT STATUS
-              0   success
-              1   the run failed: a capture could not be read, a stage or a database
-                  failed (the others are still written), or lines were rejected with
-                  no --rejects file to take them
-              64  usage error (unknown option, missing --out-dir, --rejects naming a
-                  capture)
-            """)
+            \(exitStatusHelp)
+            Rejects count against --max-rejects over the capture lines read, whatever
+            stage rejected them; the databases hold every good record in any case.
+            SIGINT or SIGTERM print what state the databases are in.
+            """,
+        version: coexVersion)
 
     @Argument(help: "Captures, read in order (NDJSON; .zst is decompressed). None or '-' reads stdin.")
     var files: [String] = []
@@ -44,6 +43,12 @@ public struct ImportCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Write every rejected line and record to FILE (emptied first) as NDJSON.", valueName: "FILE"))
     var rejects: String?
+
+    @Option(
+        name: .customLong("max-rejects"),
+        help: ArgumentHelp("Exit 2 when more than N rejects, or more than P% of the lines read, were rejected.",
+                           valueName: "N|P%"))
+    var maxRejects: RejectLimit = .standard
 
     @OptionGroup var memory: MemoryOptions
     @OptionGroup var threading: ThreadOptions
@@ -63,23 +68,35 @@ public struct ImportCommand: ParsableCommand {
             try? OutputSink.standardError().write("coex import: stdin is closed (no captures given)\n")
             throw ExitCode.failure
         }
+        try refuseTerminalStdin("coex import", files: files)
         reopenClosedStandardDescriptors()
         let captures = files.isEmpty ? ["-"] : files
+        // Before any capture is read: every output must be writable, and only then is the
+        // old rejects file emptied.
+        do throws(IOError) {
+            try WritableCheck.directory(outDirectory)
+            try WritableCheck.existingFiles(in: outDirectory, suffixes: BusinessFile.suffixes)
+        } catch {
+            try? OutputSink.standardError().write("coex import: --out-dir \(error.description)\n")
+            throw ExitCode.failure
+        }
         if let rejects {
-            // Its folder is made like --out-dir's; an old rejects file is emptied.
-            // Not NSString's deletingLastPathComponent: Foundation on Linux traps on a one-letter name.
-            let folder = rejects.lastIndex(of: "/").map { String(rejects[..<$0]) } ?? ""
-            do {
-                if !folder.isEmpty { try makeDirectories(folder) }
+            do throws(IOError) {
+                try WritableCheck.file(rejects)
                 try OutputSink.creating(rejects).close()
             } catch {
                 try? OutputSink.standardError().write("coex import: --rejects \(error.description)\n")
                 throw ExitCode.failure
             }
         }
+        InterruptNotice.install("coex import")
         let run = FusedImport(captures: captures, outDirectory: outDirectory, rejects: rejects, memory: memory,
                               threads: threading.threads)
-        guard run.run() else { throw ExitCode.failure }
+        let outcome = run.run()
+        let verdict = RunVerdict.judge(failed: !outcome.succeeded, lines: outcome.lines, rejects: outcome.rejects,
+                                       limit: maxRejects, rejectsFile: rejects, inputs: captures)
+        if let message = verdict.message { try? OutputSink.standardError().write("coex import: \(message)\n") }
+        if verdict.status != .success { throw verdict.status.exitCode }
     }
 }
 

@@ -28,7 +28,8 @@ public struct LoadCommand: ParsableCommand {
             files). Per business and in total, a summary goes to stderr.
 
             \(exitStatusHelp)
-            """)
+            """,
+        version: coexVersion)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
@@ -44,11 +45,18 @@ public struct LoadCommand: ParsableCommand {
     var recordedInputs: [String] = []
 
     public func run() throws {
-        try runStage("coex-load", input: input, execute)
+        InterruptNotice.install("coex-load")
+        try runStage("coex-load", input: input, accepts: .records(from: "coex-apply"), preflight: checkOutDirectory, execute)
+    }
+
+    /// Before any input: the folder must take new databases and the ones in it must open
+    /// for writing, or hours of reading end in a database that cannot be written.
+    func checkOutDirectory() throws(IOError) {
+        try WritableCheck.directory(outDirectory)
+        try WritableCheck.existingFiles(in: outDirectory, suffixes: BusinessFile.suffixes)
     }
 
     func execute(_ io: StageIO) throws(IOError) {
-        try makeDirectories(outDirectory)
         let run = LoadRun(io: io, outDirectory: outDirectory, inputs: recordedInputs.isEmpty ? input.inputs : recordedInputs, memory: memory)
         let workers = threading.workers { LoadWorker { worker throws(IOError) in try run.take(worker) } }
         try io.forEachLineInParallel(input.inputs, workers: workers)

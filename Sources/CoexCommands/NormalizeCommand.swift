@@ -17,14 +17,15 @@ public struct NormalizeCommand: ParsableCommand {
             Changes of other webhook fields are skipped and counted on stderr.
 
             \(exitStatusHelp)
-            """)
+            """,
+        version: coexVersion)
 
     @OptionGroup var input: InputOptions
 
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage(NormalizeStage.name, input: input, execute)
+        try runStage(NormalizeStage.name, input: input, accepts: .capturesOrEnvelopes, execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

@@ -21,7 +21,8 @@ public struct OrderCommand: ParsableCommand {
             Stable; past --memory sorted runs spill to temporary files.
 
             \(exitStatusHelp)
-            """)
+            """,
+        version: coexVersion)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var memory: MemoryOptions
@@ -29,7 +30,7 @@ public struct OrderCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage("coex-order", input: input, execute)
+        try runStage("coex-order", input: input, accepts: .records(from: "coex-dedupe"), execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

@@ -26,7 +26,8 @@ public struct ReportCommand: ParsableCommand {
                   other databases are still reported)
               64  usage error (unknown option, missing value, neither or both of
                   --out-dir and --db)
-            """)
+            """,
+        version: coexVersion)
 
     @Option(name: .customLong("out-dir"), help: ArgumentHelp(
         "Report every *.sqlite database of DIR, sorted by WABA id.", valueName: "DIR"))

@@ -34,7 +34,7 @@ final class StageChain {
 
     /// Runs every stage to its end; false when any stage failed (its messages are on stderr).
     /// `announce`: end with a line of how much was read and how fast.
-    func run(totalBytes: Int?, announce: Bool = true) throws -> Bool {
+    func run(totalBytes: Int?, announce: Bool = true) throws -> StageOutcome {
         try wire()
         let started = Date()
         let progress = ImportProgress(totalBytes: totalBytes, stages: stages.map(\.name))
@@ -46,9 +46,9 @@ final class StageChain {
             let box = UncheckedBox(stage)
             group.enter()
             let thread = Thread {
-                let ok = Self.run(box.value, index: index, progress: progress)
+                let outcome = Self.run(box.value, index: index, progress: progress)
                 if let fd = box.value.inputDescriptor { close(fd) }
-                results.set(index, ok)
+                results.set(index, outcome)
                 group.leave()
             }
             // Records are parsed recursively: give the threads a main thread's stack.
@@ -58,17 +58,17 @@ final class StageChain {
         progress.start()
         group.wait()
         progress.stop()
-        guard announce else { return results.allSucceeded }
+        guard announce else { return results.outcome }
         let seconds = Date().timeIntervalSince(started)
         let bytes = progress.bytesRead
         try? OutputSink.standardError().write(
             "coex import: \(ImportProgress.megabytes(bytes)) read in \(String(format: "%.1f", seconds)) s "
                 + "(\(ImportProgress.megabytes(Int(Double(bytes) / max(seconds, 0.001))))/s)"
-                + (results.allSucceeded ? "" : "; failed") + "\n")
-        return results.allSucceeded
+                + (results.outcome.succeeded ? "" : "; failed") + "\n")
+        return results.outcome
     }
 
-    private static func run(_ stage: Stage, index: Int, progress: ImportProgress) -> Bool {
+    private static func run(_ stage: Stage, index: Int, progress: ImportProgress) -> StageOutcome {
         let command = stage.command
         func execute(_ io: StageIO) throws(IOError) { try command.execute(io) }
         func watch(_ read: ReadProgress) { progress.watch(read, stage: index) }
@@ -97,18 +97,24 @@ final class StageChain {
     }
 }
 
-/// Whether each stage succeeded, written from the stages' threads.
+/// How each stage ended, written from the stages' threads.
 private final class StageResults: @unchecked Sendable {
     private let lock = NSLock()
-    private var outcomes: [Bool]
+    private var outcomes: [StageOutcome?]
 
-    init(count: Int) { outcomes = Array(repeating: false, count: count) }
+    init(count: Int) { outcomes = Array(repeating: nil, count: count) }
 
-    func set(_ index: Int, _ ok: Bool) {
-        lock.withLock { outcomes[index] = ok }
+    func set(_ index: Int, _ outcome: StageOutcome) {
+        lock.withLock { outcomes[index] = outcome }
     }
 
-    var allSucceeded: Bool { lock.withLock { outcomes.allSatisfy { $0 } } }
+    /// Succeeded when every stage did; the first stage's lines, every stage's rejects.
+    var outcome: StageOutcome {
+        lock.withLock {
+            StageOutcome(succeeded: outcomes.allSatisfy { $0?.succeeded == true }, lines: outcomes.first??.lines ?? 0,
+                         rejects: outcomes.reduce(0) { $0 + ($1?.rejects ?? 0) })
+        }
+    }
 }
 
 /// Hands a value that is used by one thread at a time to that thread.

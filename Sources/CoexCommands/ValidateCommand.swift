@@ -17,14 +17,15 @@ public struct ValidateCommand: ParsableCommand {
             Invalid lines and records are rejects (see --rejects). A summary goes to stderr.
 
             \(exitStatusHelp)
-            """)
+            """,
+        version: coexVersion)
 
     @OptionGroup var input: InputOptions
 
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage(ValidateStage.name, input: input, execute)
+        try runStage(ValidateStage.name, input: input, accepts: .captures, execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

@@ -15,6 +15,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
     case truncatedZstd(path: String)
     /// The reader of our output went away (`| head`): not a failure of the run.
     case brokenPipe
+    /// The input is another stage's stream (the message says which stage reads it).
+    case wrongStream(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case .zstd(let path, let reason): "\(path): corrupt zstd data: \(reason)"
         case .truncatedZstd(let path): "\(path): zstd stream ends in the middle of a frame (truncated file?)"
         case .brokenPipe: "output closed by the reader"
+        case .wrongStream(let message): message
         }
     }
 }

@@ -6,6 +6,9 @@ public enum BusinessFile {
         !wabaID.isEmpty && wabaID != "." && wabaID != ".." && !wabaID.utf8.contains(0x2F) && !wabaID.utf8.contains(0)
     }
 
+    /// The files of a database that a load writes: the database and its WAL journal.
+    public static let suffixes = [".sqlite", ".sqlite-wal", ".sqlite-shm"]
+
     public static func name(for wabaID: String) throws(StoreError) -> String {
         guard isSafe(wabaID) else { throw .unsafeBusinessID(wabaID) }
         return wabaID + ".sqlite"

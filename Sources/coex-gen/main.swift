@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoexIO
 import CoexSamples
 
 #if canImport(Glibc)
@@ -85,7 +86,8 @@ struct CoexGen: ParsableCommand {
               coex-gen --seed 7 --messages 500 | head
               coex-gen --size 200MB > capture.ndjson
               coex-gen --nights 3 --out-prefix /tmp/cap --truth /tmp/cap.truth.json
-            """)
+            """,
+        version: coexVersion)
 
     @Option(help: "Seed of every random choice.")
     var seed: UInt64 = 1

@@ -1,0 +1,2 @@
+/// The version every coex executable prints for --version.
+public let coexVersion: String = "0.5.0"
