@@ -82,7 +82,7 @@ public struct ImportCommand: ParsableCommand {
         }
         if let rejects {
             do throws(IOError) {
-                try WritableCheck.file(rejects)
+                try WritableCheck.file(rejects, makingFolder: true)
                 try OutputSink.creating(rejects).close()
             } catch {
                 try? OutputSink.standardError().write("coex import: --rejects \(error.description)\n")

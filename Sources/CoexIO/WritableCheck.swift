@@ -14,8 +14,9 @@ public enum WritableCheck {
     }
 
     /// Proves `path` can be written without changing it: an existing file is opened for
-    /// appending (nothing written); a missing one needs a writable folder.
-    public static func file(_ path: String) throws(IOError) {
+    /// appending (nothing written); a missing one needs a writable folder, made first when
+    /// `makingFolder`.
+    public static func file(_ path: String, makingFolder: Bool = false) throws(IOError) {
         var info = stat()
         if stat(path, &info) == 0 {
             if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotOpen(path: path, reason: "is a directory") }
@@ -27,7 +28,7 @@ public enum WritableCheck {
         let folder = parent(of: path)
         var folderInfo = stat()
         if stat(folder, &folderInfo) != 0 {
-            // A missing folder is made when the file is first written; it must be makeable.
+            guard makingFolder else { throw .cannotOpen(path: path, reason: errnoText()) }
             try makeDirectories(folder)
         }
         try probe(in: folder, for: path)
