@@ -19,11 +19,17 @@ public enum InterruptNotice {
         buffer.initialize(from: bytes, count: bytes.count)
         text = buffer
         length = bytes.count
+        // A launcher may have blocked them (the mask is inherited): a run it cannot stop
+        // with a signal would be worse than one that says what it leaves behind.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
         for number in [SIGINT, SIGTERM] {
+            sigaddset(&unblock, number)
             signal(number) { received in
                 if let text = InterruptNotice.text { _ = write(2, text, InterruptNotice.length) }
                 _exit(128 + received)
             }
         }
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 }

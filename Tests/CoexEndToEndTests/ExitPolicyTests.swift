@@ -39,14 +39,15 @@ import Testing
         let q = Tools.quote
         let out = try Tools.run("""
             cd \(q(dir.path))
-            coex-gen --seed 5 --size 40MB > capture.ndjson
+            coex-gen --seed 5 --size 80MB > capture.ndjson
             coex import capture.ndjson --out-dir db --rejects rejects.ndjson 2> err.txt &
             pid=$!
-            sleep 1.5
+            sleep 0.3
             kill -INT $pid
             wait $pid
             echo "exit $?"
             tail -1 err.txt
+            for db in db/*.sqlite; do [ -e "$db" ] || continue; sqlite3 "$db" 'PRAGMA integrity_check' | grep -qx ok || echo "damaged $db"; done
             coex import capture.ndjson --out-dir db --rejects rejects.ndjson 2>/dev/null
             echo "rerun exit $?"
             """)

@@ -168,7 +168,9 @@ import Glibc
         try (lines.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
         let out = dir.file("out")
         let rejects = dir.file("rejects.ndjson")
-        let log = try Tools.bash("coex-load --out-dir \(Tools.quote(out)) --rejects \(Tools.quote(rejects)) \(Tools.quote(input))")
+        // 4 rejects of 5 lines is past the default --max-rejects (10%): exit 2, the good record loaded.
+        let log = try Tools.bash("coex-load --out-dir \(Tools.quote(out)) --rejects \(Tools.quote(rejects)) \(Tools.quote(input))",
+                                 expectStatus: 2)
         #expect(try databases(in: out) == ["1234.sqlite"])
         let rejected = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
         #expect(rejected.count == 4)
