@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "coex-report", targets: ["coex-report"]),
         .executable(name: "coex", targets: ["coex"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
+        // libFuzzer target (fuzz/run.sh builds it with --sanitize=fuzzer); inert in a plain build.
+        .executable(name: "coex-fuzz", targets: ["coex-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -90,6 +92,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "coex-fuzz", dependencies: ["CoexKit", "CoexJSON"]),
 
         .testTarget(
             name: "CoexKitTests",

@@ -377,6 +377,11 @@ struct ChangeContext {
                 r.extra = outer
             }
             out.append(r)
+            // Validation judges the errors items of every message, edits and revokes too:
+            // they become records here as well, or a bad one is counted twice across stages.
+            if let errors = m["errors"] {
+                emitErrors(errors, wamid: r.wamid, timestamp: r.timestamp, n: &n, out: &out)
+            }
             return
         }
 
