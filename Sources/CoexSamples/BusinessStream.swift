@@ -671,6 +671,10 @@ final class BusinessStream {
             edited.reactTo = nil
             if !(m.type == .text || m.type == .image || m.type == .video || m.type == .document) { edited.type = .text }
             w.key("message"); w.beginObject()
+            // A third of the edits quote a message (the one they edit), as the app's reply
+            // edits do: the original quoted nothing, its versions must keep it that way. From
+            // the seed, not the generator's stream, so that nothing else of a capture moves.
+            if newSeed % 3 == 0 { w.key("context"); w.beginObject(); w.key("id"); w.wamid(m.wamid); w.endObject() }
             writeContent(&w, edited)
             w.endObject()
         }

@@ -448,8 +448,9 @@ public final class BusinessLoad {
             b.type = v0.type
             b.body = v0.body
             b.content = v0.content
-            // Versions carry reply_to only when coex-apply writes it; else the message's.
-            b.replyTo = v0.replyTo ?? m.replyTo
+            // Version 0 is the original as it arrived: no reply_to means it quoted nothing. The
+            // message row carries the latest edit's reply_to, which the original never had.
+            b.replyTo = v0.replyTo
         }
         b.editCount = nil
         b.revoked = false
