@@ -79,8 +79,8 @@ struct ChangeContext {
     let entryTime: Int64?
     let phoneNumberID: String?
     let displayPhoneNumber: String?
-    /// Digits of the business phone number, to tell the business's own messages in history.
-    let businessDigits: [UInt8]
+    /// The business's own numbers: never the user of a chat.
+    let business: BusinessNumber
     let provenance: Provenance
     let contacts: JSONValue?
 
@@ -91,7 +91,7 @@ struct ChangeContext {
         let metadata = value["metadata"]
         phoneNumberID = metadata?["phone_number_id"]?.nonEmptyString
         displayPhoneNumber = metadata?["display_phone_number"]?.nonEmptyString
-        businessDigits = Array((displayPhoneNumber ?? "").utf8.filter { $0 >= 0x30 && $0 <= 0x39 })
+        business = BusinessNumber(displayPhoneNumber: displayPhoneNumber, phoneNumberID: phoneNumberID)
         self.provenance = provenance
         contacts = value["contacts"].flatMap { $0.isArray ? $0 : nil }
     }
@@ -103,14 +103,6 @@ struct ChangeContext {
         return r
     }
 
-    func isBusiness(_ phone: JSONValue?) -> Bool {
-        guard let bytes = phone?.stringBytes, !bytes.isEmpty, !businessDigits.isEmpty else { return false }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(bytes.count)
-        for byte in bytes where byte >= 0x30 && byte <= 0x39 { digits.append(byte) }
-        return digits == businessDigits
-    }
-
     // MARK: messages
 
     func messagesValue(_ n: inout Normalizer, _ out: inout [Record]) {
@@ -119,10 +111,10 @@ struct ChangeContext {
             for m in messages.elements {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
                 let group = m["group_id"]?.nonEmptyString
-                let from = group == nil ? m["from"] : nil
-                let fromUser = group == nil ? m["from_user_id"] : nil
-                emitMessage(m, origin: .live, direction: .inbound, waID: from, userID: fromUser, group: group,
-                            n: &n, out: &out)
+                // The field says who sent it: a `from` that is the business's own number changes
+                // the user, never the direction.
+                let user = group == nil ? chatUser(expected: fromSide(m), other: toSide(m)) : Party()
+                emitMessage(m, origin: .live, direction: .inbound, user: user, group: group, n: &n, out: &out)
             }
         }
         if let statuses = value["statuses"] {
@@ -140,8 +132,11 @@ struct ChangeContext {
         if let echoes = value["message_echoes"] {
             for m in echoes.elements {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
-                emitMessage(m, origin: .echo, direction: .outbound, waID: m["to"], userID: m["to_user_id"],
-                            group: m["group_id"]?.nonEmptyString, n: &n, out: &out)
+                // An echo is the business's, whatever its from/to say: outbound, and the user is
+                // `to` unless `to` is the business (swapped by some senders).
+                let group = m["group_id"]?.nonEmptyString
+                let user = group == nil ? chatUser(expected: toSide(m), other: fromSide(m)) : Party()
+                emitMessage(m, origin: .echo, direction: .outbound, user: user, group: group, n: &n, out: &out)
             }
         }
         emitContacts(timestamp: latestTimestamp(out, from: start), n: &n, out: &out)

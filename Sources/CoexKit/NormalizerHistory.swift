@@ -22,17 +22,18 @@ extension ChangeContext {
         if let messages = value["messages"] {
             for m in messages.elements {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
-                let outbound = isBusiness(m["from"]) || m["to"]?.nonEmptyString != nil
+                let outbound = historyOutbound(m)
                 emitMessage(m, origin: .history, direction: outbound ? .outbound : .inbound,
-                            waID: outbound ? m["to"] : m["from"], userID: outbound ? m["to_user_id"] : m["from_user_id"],
+                            user: historyUser(thread: Party(), message: m, outbound: outbound),
                             group: nil, asset: true, n: &n, out: &out)
             }
         }
         if let echoes = value["message_echoes"] {
             for m in echoes.elements {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
-                emitMessage(m, origin: .history, direction: .outbound, waID: m["to"], userID: m["to_user_id"],
-                            group: nil, asset: true, n: &n, out: &out)
+                emitMessage(m, origin: .history, direction: .outbound,
+                            user: chatUser(expected: toSide(m), other: fromSide(m)), group: nil, asset: true,
+                            n: &n, out: &out)
             }
         }
         emitContacts(timestamp: latestTimestamp(out, from: start), n: &n, out: &out)
@@ -56,28 +57,22 @@ extension ChangeContext {
             guard WebhookRules.checkThread(thread) == nil else { n.counts.badRecords += 1; continue }
             threadCount += 1
             let context = thread["context"]
-            // The user of the thread: its id, else the phone in its context; the BSUID from the context.
-            let threadWaID = thread["id"]?.nonEmptyString != nil ? thread["id"] : context?["wa_id"]
-            let threadUserID = context?["user_id"] ?? thread["user_id"]
+            let user = threadUser(thread)
             for (i, m) in thread["messages"]!.elements.enumerated() {
                 guard WebhookRules.checkMessage(m) == nil else { n.counts.badRecords += 1; continue }
                 messageCount += 1
-                let outbound = m["to"]?.nonEmptyString != nil || isBusiness(m["from"])
+                let outbound = historyOutbound(m)
                 var position = HistoryPosition(phase: phase, chunkOrder: chunkOrder, thread: t, message: i)
                 position.username = context?["username"]?.nonEmptyString
                 position.countryCode = context?["country_code"]?.nonEmptyString
-                // The thread names its user; else the user's side of the message does.
-                let waID = threadWaID?.nonEmptyString != nil ? threadWaID : (outbound ? m["to"] : m["from"])
-                let userID = threadUserID?.nonEmptyString != nil
-                    ? threadUserID : (outbound ? m["to_user_id"] : m["from_user_id"])
                 emitMessage(m, origin: .history, direction: outbound ? .outbound : .inbound,
-                            waID: waID, userID: userID, group: nil, position: position, n: &n, out: &out)
+                            user: historyUser(thread: user, message: m, outbound: outbound), group: nil,
+                            position: position, n: &n, out: &out)
             }
         }
         out[chunkIndex].threadCount = threadCount
         out[chunkIndex].messageCount = messageCount
     }
-
 
     /// Where a history message sits, and what its thread's context says of the user.
     struct HistoryPosition {

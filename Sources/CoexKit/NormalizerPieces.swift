@@ -3,7 +3,7 @@ import CoexJSON
 /// The pieces every kind of change shares: messages, contacts, errors, statuses, leftover keys.
 extension ChangeContext {
     func emitMessage(
-        _ m: JSONValue, origin: Origin, direction: Direction, waID: JSONValue?, userID: JSONValue?, group: String?,
+        _ m: JSONValue, origin: Origin, direction: Direction, user: Party, group: String?,
         position: HistoryPosition? = nil, asset: Bool = false, n: inout Normalizer, out: inout [Record]
     ) {
         let type = m["type"]!.string!
@@ -14,13 +14,16 @@ extension ChangeContext {
         r.direction = direction
         r.groupID = group
         if group == nil {
-            r.contactWaID = waID?.nonEmptyString
-            r.contactUserID = userID?.nonEmptyString
-            if let profile = contactItem(waID: r.contactWaID, userID: r.contactUserID) {
-                r.username = profile["profile"]?["username"]?.nonEmptyString ?? profile["username"]?.nonEmptyString
-                r.countryCode = profile["country_code"]?.nonEmptyString
-                if r.contactUserID == nil { r.contactUserID = profile["user_id"]?.nonEmptyString }
-                if r.contactWaID == nil { r.contactWaID = profile["wa_id"]?.nonEmptyString }
+            r.contactWaID = user.waID
+            r.contactUserID = user.userID
+            // contacts[] completes the user: the pair it names reaches the store, so a record
+            // naming one spelling joins the chat of the other.
+            if let profile = contactItem(user) {
+                r.username = profile.item["profile"]?["username"]?.nonEmptyString
+                    ?? profile.item["username"]?.nonEmptyString
+                r.countryCode = profile.item["country_code"]?.nonEmptyString
+                if r.contactUserID == nil { r.contactUserID = profile.userID }
+                if r.contactWaID == nil { r.contactWaID = profile.waID }
             }
             if let position {
                 r.username = r.username ?? position.username
@@ -89,7 +92,9 @@ extension ChangeContext {
             var change = record(.userIDChange)
             change.wamid = out[messageIndex].wamid
             change.timestamp = out[messageIndex].timestamp
-            change.contactWaID = system["wa_id"]?.nonEmptyString ?? out[messageIndex].contactWaID
+            let systemWaID = system["wa_id"]?.nonEmptyString
+            change.contactWaID = business.owns(systemWaID) ? out[messageIndex].contactWaID
+                : systemWaID ?? out[messageIndex].contactWaID
             change.contactUserID = system["user_id"]?.nonEmptyString ?? system["new_user_id"]?.nonEmptyString
                 ?? out[messageIndex].contactUserID
             change.previousUserID = system["previous_user_id"]?.nonEmptyString
@@ -156,17 +161,6 @@ extension ChangeContext {
         return RawJSON(w.bytes)
     }
 
-    func contactItem(waID: String?, userID: String?) -> JSONValue? {
-        guard let contacts else { return nil }
-        for item in contacts.elements where item.isObject {
-            if let waID, let id = item["wa_id"]?.string, id == waID { return item }
-            if let userID, let id = item["user_id"]?.string, id == userID { return item }
-        }
-        // A single contact beside messages of one user is that user.
-        if contacts.count == 1, waID == nil, userID == nil { return contacts.elements.first(where: { _ in true }) }
-        return nil
-    }
-
     /// The latest time of the messages and statuses this value produced (records from
     /// `start` on), else entry.time: the time of a profile seen beside them. Only good
     /// records made it to `out`, so a rejected message never dates its neighbours.
@@ -187,10 +181,14 @@ extension ChangeContext {
         guard let contacts else { return }
         for c in contacts.elements {
             guard WebhookRules.checkContact(c) == nil else { n.counts.badRecords += 1; continue }
+            guard let ids = contactIDs(c) else {
+                n.counts.skippedItems["contact of the business's own number", default: 0] += 1
+                continue
+            }
             var r = record(.contact)
             r.action = "profile"
-            r.contactWaID = c["wa_id"]?.nonEmptyString
-            r.contactUserID = c["user_id"]?.nonEmptyString
+            r.contactWaID = ids.waID
+            r.contactUserID = ids.userID
             guard r.contactWaID != nil || r.contactUserID != nil else {
                 n.counts.skippedItems["contact without wa_id or user_id", default: 0] += 1
                 continue
@@ -237,11 +235,15 @@ extension ChangeContext {
         if s["recipient_type"]?.stringEquals("group") == true {
             r.groupID = r.recipientID
         } else {
-            r.contactWaID = r.recipientID
-            r.contactUserID = r.recipientUserID
-            if let profile = contactItem(waID: r.contactWaID, userID: r.contactUserID) {
-                r.username = profile["profile"]?["username"]?.nonEmptyString ?? profile["username"]?.nonEmptyString
-                if r.contactUserID == nil { r.contactUserID = profile["user_id"]?.nonEmptyString }
+            // recipient_id stays as received; the user is never the business's own number.
+            let user = chatUser(expected: Party(waID: r.recipientID, userID: r.recipientUserID), other: Party())
+            r.contactWaID = user.waID
+            r.contactUserID = user.userID
+            if let profile = contactItem(user) {
+                r.username = profile.item["profile"]?["username"]?.nonEmptyString
+                    ?? profile.item["username"]?.nonEmptyString
+                if r.contactUserID == nil { r.contactUserID = profile.userID }
+                if r.contactWaID == nil { r.contactWaID = profile.waID }
             }
         }
         r.errors = s["errors"].flatMap { $0.isArray && $0.count > 0 ? RawJSON($0) : nil }
