@@ -21,9 +21,20 @@ struct BusinessNumber {
     /// True when `phone` is the business's own number (or its phone_number_id). A phone with
     /// no digits is nobody's: it never matches, so an empty business number matches nothing.
     func owns(_ phone: String?) -> Bool {
-        let digits = Self.digits(phone)
+        guard let phone else { return false }
+        return Self.sameDigits(phone, displayDigits) || Self.sameDigits(phone, phoneNumberIDDigits)
+    }
+
+    /// Whether the digits of `text` are `digits` (non-empty), without building a copy: this
+    /// runs on both sides of every message.
+    static func sameDigits(_ text: String, _ digits: [UInt8]) -> Bool {
         guard !digits.isEmpty else { return false }
-        return digits == displayDigits || digits == phoneNumberIDDigits
+        var i = 0
+        for byte in text.utf8 where byte >= 0x30 && byte <= 0x39 {
+            guard i < digits.count, digits[i] == byte else { return false }
+            i += 1
+        }
+        return i == digits.count
     }
 
     static func digits(_ text: String?) -> [UInt8] {
