@@ -14,6 +14,9 @@ import Testing
             ```
             $ not a session
             ```
+            ```sh
+            not output of true
+            ```
             """
         let examples = DocExamples.parse(text, document: "x.md")
         #expect(examples.map(\.command) == ["echo a \\\n  b", "true"])
@@ -27,6 +30,8 @@ import Testing
         #expect(DocExamples.difference(expected: ["imports 1, last 2026-11-25T13:59:33Z (1795615173), inputs"],
                                        actual: ["imports 1, last 2026-12-07T01:00:00Z (1796605200), inputs"]) == nil)
         #expect(DocExamples.difference(expected: ["a"], actual: ["b"]) != nil)
+        #expect(DocExamples.difference(expected: ["x: 9 files, 10326 bytes: 22 messages"],
+                                       actual: ["x: 9 files, 10335 bytes: 22 messages"]) == nil)
     }
 
     /// Every session README.md and docs/ show prints what they show.
