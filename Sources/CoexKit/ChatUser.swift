@@ -130,6 +130,7 @@ extension ChangeContext {
     /// business's number is the business, not a user, and never chosen.
     func contactItem(_ user: Party) -> ContactItem? {
         guard let contacts else { return nil }
+        if let contactIndex { return contactIndex.item(user) }
         var only: ContactItem?
         var users = 0
         for item in contacts.elements where item.isObject {
@@ -152,5 +153,32 @@ extension ChangeContext {
             return ContactItem(item: item, waID: nil, userID: userID)
         }
         return ContactItem(item: item, waID: phone, userID: userID)
+    }
+}
+
+/// `contactItem`'s answers without the scan: the first item of each id, and the only item
+/// naming a user when there is exactly one.
+struct ContactIndex {
+    /// Below this many contacts the scan is cheaper than building dictionaries.
+    static let threshold = 8
+    private var items: [ContactItem] = []
+    private var byWaID: [String: Int] = [:]
+    private var byUserID: [String: Int] = [:]
+
+    init(_ contacts: JSONValue, of context: ChangeContext) {
+        for item in contacts.elements where item.isObject {
+            guard let c = context.contactIDs(item) else { continue }
+            if let id = c.waID, byWaID[id] == nil { byWaID[id] = items.count }
+            if let id = c.userID, byUserID[id] == nil { byUserID[id] = items.count }
+            items.append(c)
+        }
+    }
+
+    func item(_ user: Party) -> ContactItem? {
+        let byWa = user.waID.flatMap { byWaID[$0] }
+        let byUser = user.userID.flatMap { byUserID[$0] }
+        // The scan stops at the first item matching either id.
+        if let first = [byWa, byUser].compactMap({ $0 }).min() { return items[first] }
+        return user.isEmpty && items.count == 1 ? items[0] : nil
     }
 }

@@ -83,6 +83,9 @@ struct ChangeContext {
     let business: BusinessNumber
     let provenance: Provenance
     let contacts: JSONValue?
+    /// The contacts by id, for a value with many: scanning them for each message and status
+    /// costs messages x contacts, seconds for one long line (found by the fuzzer).
+    private(set) var contactIndex: ContactIndex?
 
     init(entry: JSONValue, value: JSONValue, provenance: Provenance) {
         self.value = value
@@ -94,6 +97,8 @@ struct ChangeContext {
         business = BusinessNumber(displayPhoneNumber: displayPhoneNumber, phoneNumberID: phoneNumberID)
         self.provenance = provenance
         contacts = value["contacts"].flatMap { $0.isArray ? $0 : nil }
+        contactIndex = nil
+        if let contacts, contacts.count > ContactIndex.threshold { contactIndex = ContactIndex(contacts, of: self) }
     }
 
     func record(_ kind: RecordKind) -> Record {

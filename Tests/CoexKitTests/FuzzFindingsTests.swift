@@ -35,7 +35,7 @@ struct FuzzFindingsTests {
     }
 
     static func messages(_ items: String) -> String {
-        #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"metadata":{"phone_number_id":"2"},"messages":\#(items)},"field":"messages"}]}]}"#
+        #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"metadata":{"phone_number_id":"1000000"},"messages":\#(items)},"field":"messages"}]}]}"#
     }
 
     static let text = #"{"id":"w1","timestamp":"1","type":"text","text":{"body":"a"}}"#
@@ -73,5 +73,48 @@ struct FuzzFindingsTests {
         #expect(errors.map(\.timestamp) == [7])
         #expect(run.rawRecords.map(\.kind) == [.revoke, .error])
         #expect(run.envelopeRecords == run.rawRecords)
+    }
+}
+
+extension FuzzFindingsTests {
+    /// A `messages` value of `count` messages from distinct users, beside `count` contacts of others.
+    static func manyContacts(_ count: Int) -> String {
+        let contacts = (0..<count).map { #"{"wa_id":"c\#($0)","profile":{"name":"n","username":"name\#($0)"}}"# }.joined(separator: ",")
+        let messages = (0..<count).map { #"{"id":"m\#($0)","timestamp":"1","type":"text","from":"u\#($0)"}"# }
+            .joined(separator: ",")
+        return #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"metadata":{"phone_number_id":"1000000"},"contacts":[\#(contacts)],"messages":[\#(messages)]},"field":"messages"}]}]}"#
+    }
+
+    /// The fuzzer's timeout (a scan of every contact for every record); speed is a benchmark's
+    /// business, this pins that the indexed lookup gives every record its own contact.
+    @Test("many messages beside many contacts each find their own contact")
+    func manyMessagesBesideManyContacts() throws {
+        let body = Self.manyContacts(600).replacingOccurrences(of: #""from":"u"#, with: #""from":"c"#)
+        let result = try Unit.normalize(body)
+        let messages = result.records.filter { $0.kind == .message }
+        #expect(messages.count == 600)
+        #expect(messages.map(\.username) == (0..<600).map { "name\($0)" })
+    }
+}
+
+extension FuzzFindingsTests {
+    @Test("with many contacts, a message still takes the first contact matching its wa_id or user_id")
+    func manyContactsFirstMatch() throws {
+        let padding = (0..<10).map { #"{"wa_id":"p\#($0)"}"# }
+        let contacts = padding + [
+            #"{"user_id":"US.1","profile":{"username":"by-user-id"}}"#,
+            #"{"wa_id":"111","profile":{"username":"by-wa-id"}}"#,
+            #"{"wa_id":"222","profile":{"username":"first"}}"#,
+            #"{"wa_id":"222","profile":{"username":"second"}}"#,
+        ]
+        let messages = [
+            #"{"id":"m1","timestamp":"1","type":"text","from":"111","from_user_id":"US.1"}"#,
+            #"{"id":"m2","timestamp":"1","type":"text","from":"222"}"#,
+            #"{"id":"m3","timestamp":"1","type":"text","from":"333"}"#,
+        ]
+        let body = Unit.messagesBody("[\(messages.joined(separator: ","))]",
+                                     extra: #","contacts":[\#(contacts.joined(separator: ","))]"#)
+        let records = try Unit.normalize(body).records.filter { $0.kind == .message }
+        #expect(records.map(\.username) == ["by-user-id", "first", nil])
     }
 }
