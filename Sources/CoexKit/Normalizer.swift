@@ -83,6 +83,9 @@ struct ChangeContext {
     let businessDigits: [UInt8]
     let provenance: Provenance
     let contacts: JSONValue?
+    /// The contacts by id, for a value with many: scanning them for each message and status
+    /// costs messages x contacts, seconds for one long line.
+    let contactIndex: ContactIndex?
 
     init(entry: JSONValue, value: JSONValue, provenance: Provenance) {
         self.value = value
@@ -94,6 +97,32 @@ struct ChangeContext {
         businessDigits = Array((displayPhoneNumber ?? "").utf8.filter { $0 >= 0x30 && $0 <= 0x39 })
         self.provenance = provenance
         contacts = value["contacts"].flatMap { $0.isArray ? $0 : nil }
+        contactIndex = contacts.flatMap { $0.count > ContactIndex.threshold ? ContactIndex($0) : nil }
+    }
+
+    /// The position of each contact id's first item, so that a lookup finds what the scan would.
+    struct ContactIndex {
+        /// Below this many contacts the scan is cheaper than building dictionaries.
+        static let threshold = 8
+        var items: [JSONValue] = []
+        var byWaID: [String: Int] = [:]
+        var byUserID: [String: Int] = [:]
+
+        init(_ contacts: JSONValue) {
+            items = Array(contacts.elements)
+            for (i, item) in items.enumerated() where item.isObject {
+                if let id = item["wa_id"]?.string, byWaID[id] == nil { byWaID[id] = i }
+                if let id = item["user_id"]?.string, byUserID[id] == nil { byUserID[id] = i }
+            }
+        }
+
+        /// The first item whose wa_id or user_id matches.
+        func item(waID: String?, userID: String?) -> JSONValue? {
+            let byWa = waID.flatMap { byWaID[$0] }
+            let byUser = userID.flatMap { byUserID[$0] }
+            guard let first = [byWa, byUser].compactMap({ $0 }).min() else { return nil }
+            return items[first]
+        }
     }
 
     func record(_ kind: RecordKind) -> Record {
@@ -474,6 +503,7 @@ struct ChangeContext {
 
     func contactItem(waID: String?, userID: String?) -> JSONValue? {
         guard let contacts else { return nil }
+        if let contactIndex { return contactIndex.item(waID: waID, userID: userID) }
         for item in contacts.elements where item.isObject {
             if let waID, let id = item["wa_id"]?.string, id == waID { return item }
             if let userID, let id = item["user_id"]?.string, id == userID { return item }

@@ -75,3 +75,46 @@ struct FuzzFindingsTests {
         #expect(run.envelopeRecords == run.rawRecords)
     }
 }
+
+extension FuzzFindingsTests {
+    /// A `messages` value of `count` messages from distinct users, beside `count` contacts of others.
+    static func manyContacts(_ count: Int) -> String {
+        let contacts = (0..<count).map { #"{"wa_id":"c\#($0)","profile":{"name":"n"}}"# }.joined(separator: ",")
+        let messages = (0..<count).map { #"{"id":"m\#($0)","timestamp":"1","type":"text","from":"u\#($0)"}"# }
+            .joined(separator: ",")
+        return #"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{"metadata":{"phone_number_id":"2"},"contacts":[\#(contacts)],"messages":[\#(messages)]},"field":"messages"}]}]}"#
+    }
+
+    @Test("a line of many messages beside many contacts normalizes in linear time, not messages x contacts")
+    func manyMessagesBesideManyContacts() throws {
+        let body = Self.manyContacts(6000)
+        let clock = ContinuousClock()
+        var result: (records: [Record], counts: NormalizeCounts)?
+        let elapsed = try clock.measure { result = try Unit.normalize(body) }
+        #expect(result?.records.count == 12000)
+        // Linear: well under a second even in a debug build; the scan took over ten here.
+        #expect(elapsed < .seconds(3), "took \(elapsed)")
+    }
+}
+
+extension FuzzFindingsTests {
+    @Test("with many contacts, a message still takes the first contact matching its wa_id or user_id")
+    func manyContactsFirstMatch() throws {
+        let padding = (0..<10).map { #"{"wa_id":"p\#($0)"}"# }
+        let contacts = padding + [
+            #"{"user_id":"US.1","profile":{"username":"by-user-id"}}"#,
+            #"{"wa_id":"111","profile":{"username":"by-wa-id"}}"#,
+            #"{"wa_id":"222","profile":{"username":"first"}}"#,
+            #"{"wa_id":"222","profile":{"username":"second"}}"#,
+        ]
+        let messages = [
+            #"{"id":"m1","timestamp":"1","type":"text","from":"111","from_user_id":"US.1"}"#,
+            #"{"id":"m2","timestamp":"1","type":"text","from":"222"}"#,
+            #"{"id":"m3","timestamp":"1","type":"text","from":"333"}"#,
+        ]
+        let body = Unit.messagesBody("[\(messages.joined(separator: ","))]",
+                                     extra: #","contacts":[\#(contacts.joined(separator: ","))]"#)
+        let records = try Unit.normalize(body).records.filter { $0.kind == .message }
+        #expect(records.map(\.username) == ["by-user-id", "first", nil])
+    }
+}
