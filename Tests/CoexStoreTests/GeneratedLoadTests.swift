@@ -103,7 +103,9 @@ import Glibc
 
         var killedRunning = 0
         var sawMixed = false
-        for (i, fraction) in [0.15, 0.4, 0.65, 0.9].enumerated() {
+        // Early fractions: a later run of the same input can be faster than the measured one (warm
+        // caches), and a kill after it ends tests nothing.
+        for (i, fraction) in [0.1, 0.25, 0.4, 0.6].enumerated() {
             let target = dir.file("kill\(i)")
             try FileManager.default.copyItem(atPath: afterNight1, toPath: target)
             let process = Process()
