@@ -56,8 +56,6 @@ public struct RejectLimit: ExpressibleByArgument, Sendable, Equatable, CustomStr
         case .percent(let p): p == p.rounded() ? "\(Int(p))%" : "\(p)%"
         }
     }
-
-    public static var defaultValueDescription: String { standard.description }
 }
 
 /// How a finished run ends: its status and the line that says why (nil for a clean run).

@@ -17,11 +17,7 @@ public struct InputOptions: ParsableArguments {
             valueName: "FILE"))
     public var rejects: String?
 
-    @Option(
-        name: .customLong("max-rejects"),
-        help: ArgumentHelp("Exit 2 when more than N rejects, or more than P% of the lines read, were rejected.",
-                           valueName: "N|P%"))
-    public var maxRejects: RejectLimit = .standard
+    @OptionGroup public var limit: RejectLimitOption
 
     public init() {}
 
@@ -32,6 +28,17 @@ public struct InputOptions: ParsableArguments {
     }
 
     public var inputs: [String] { files.isEmpty ? ["-"] : files }
+}
+
+/// `--max-rejects`, for the stages and `coex import` alike.
+public struct RejectLimitOption: ParsableArguments {
+    @Option(
+        name: .customLong("max-rejects"),
+        help: ArgumentHelp("Exit 2 when more than N rejects, or more than P% of the lines read, were rejected.",
+                           valueName: "N|P%"))
+    public var maxRejects: RejectLimit = .standard
+
+    public init() {}
 }
 
 /// A command given no input files would wait for a person to type webhooks: it refuses,

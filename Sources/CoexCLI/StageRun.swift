@@ -29,7 +29,7 @@ public func runStage(_ stage: String, input: InputOptions, accepts: StreamExpect
     case .outputClosed: throw ExitCode.success
     case .ended:
         let verdict = RunVerdict.judge(failed: io.failed, lines: io.progress.lines, rejects: io.rejectCount,
-                                       limit: input.maxRejects, rejectsFile: input.rejects, inputs: input.inputs)
+                                       limit: input.limit.maxRejects, rejectsFile: input.rejects, inputs: input.inputs)
         if let message = verdict.message { io.note(message) }
         if verdict.status != .success { throw verdict.status.exitCode }
     }

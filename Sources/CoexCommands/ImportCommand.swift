@@ -44,11 +44,7 @@ public struct ImportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write every rejected line and record to FILE (emptied first) as NDJSON.", valueName: "FILE"))
     var rejects: String?
 
-    @Option(
-        name: .customLong("max-rejects"),
-        help: ArgumentHelp("Exit 2 when more than N rejects, or more than P% of the lines read, were rejected.",
-                           valueName: "N|P%"))
-    var maxRejects: RejectLimit = .standard
+    @OptionGroup var limit: RejectLimitOption
 
     @OptionGroup var memory: MemoryOptions
     @OptionGroup var threading: ThreadOptions
@@ -94,7 +90,7 @@ public struct ImportCommand: ParsableCommand {
                               threads: threading.threads)
         let outcome = run.run()
         let verdict = RunVerdict.judge(failed: !outcome.succeeded, lines: outcome.lines, rejects: outcome.rejects,
-                                       limit: maxRejects, rejectsFile: rejects, inputs: captures)
+                                       limit: limit.maxRejects, rejectsFile: rejects, inputs: captures)
         if let message = verdict.message { try? OutputSink.standardError().write("coex import: \(message)\n") }
         if verdict.status != .success { throw verdict.status.exitCode }
     }

@@ -30,13 +30,10 @@ public enum StreamShape: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Classifies one line; `nil` when the line is blank (it says nothing).
+    /// (The line reader has taken a byte order mark off line 1 already.)
     public static func of(line bytes: UnsafeRawBufferPointer, parser: JSONParser) -> StreamShape? {
-        var start = 0
-        // A capture's first line may begin with a byte order mark.
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
-        let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
-        if isBlank(rest) { return nil }
-        guard let value = try? parser.parse(rest) else { return .unknown }
+        if isBlank(bytes) { return nil }
+        guard let value = try? parser.parse(bytes) else { return .unknown }
         return StreamShape(value)
     }
 

@@ -96,9 +96,8 @@ func normalize(
     }
     let after = stage.counts
     guard after.lines == before.lines + 1 else { fail("normalize did not count the line", line: original) }
-    let outcomes = [after.blank - before.blank, after.rejected - before.rejected, after.normalized - before.normalized]
-    guard outcomes.sorted() == [0, 0, 1] else { fail("normalize gave the line outcomes \(outcomes)", line: original) }
-    let outcome: Outcome = outcomes[0] == 1 ? .blank : outcomes[1] == 1 ? .rejected : .kept
+    let outcome = lineOutcome("normalize", blank: after.blank - before.blank, rejected: after.rejected - before.rejected,
+                              kept: after.normalized - before.normalized, line: original)
     let rejectedRecords = after.rejectedRecords - before.rejectedRecords
     let droppedUpstream = after.droppedUpstream - before.droppedUpstream
     let newRejects = rejects.count - rejectsBefore
@@ -122,6 +121,13 @@ func normalize(
     return (outcome, records, rejectedRecords, droppedUpstream)
 }
 
+/// The one outcome a stage's counts say a line had; two or none is a finding.
+func lineOutcome(_ stage: String, blank: Int, rejected: Int, kept: Int, line: [UInt8]) -> Outcome {
+    let outcomes = [blank, rejected, kept]
+    guard outcomes.sorted() == [0, 0, 1] else { fail("\(stage) gave the line outcomes \(outcomes)", line: line) }
+    return blank == 1 ? .blank : rejected == 1 ? .rejected : .kept
+}
+
 func fuzzOne(_ data: [UInt8]) {
     let parser = JSONParser()
     var validate = ValidateStage()
@@ -140,9 +146,8 @@ func fuzzOne(_ data: [UInt8]) {
         }
         let after = validate.counts
         guard after.lines == before.lines + 1 else { fail("validate did not count the line", line: line) }
-        let outcomes = [after.blank - before.blank, after.rejected - before.rejected, after.valid - before.valid]
-        guard outcomes.sorted() == [0, 0, 1] else { fail("validate gave the line outcomes \(outcomes)", line: line) }
-        let outcome: Outcome = outcomes[0] == 1 ? .blank : outcomes[1] == 1 ? .rejected : .kept
+        let outcome = lineOutcome("validate", blank: after.blank - before.blank, rejected: after.rejected - before.rejected,
+                                  kept: after.valid - before.valid, line: line)
         let dropped = after.rejectedRecords - before.rejectedRecords
         for r in rejects {
             checkReject(r, raw: line, stage: ValidateStage.name, provenance: provenance, parser: parser, line: line)
