@@ -49,13 +49,16 @@ let package = Package(
         .target(name: "CoexArchive", dependencies: ["CArchive"]),
         // The per-business SQLite state: schema, migrations, incremental load.
         .target(name: "CoexStore", dependencies: ["CoexKit", "CoexSQLite"]),
+        // The stages after normalize and their spilling stores: one stage shape, run by the
+        // stage executables and chained in one process by `coex import`. No CLI dependency.
+        .target(name: "CoexEngine", dependencies: ["CoexKit", "CoexIO", "CoexJSON", "CoexStore"]),
         // Deterministic capture generator for tests and benchmarks.
         .target(name: "CoexSamples", dependencies: ["CoexJSON"]),
         // What every stage executable shares: options, stage driver, exit codes.
         .target(
             name: "CoexCLI",
             dependencies: [
-                "CoexKit", "CoexIO",
+                "CoexKit", "CoexIO", "CoexEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,7 +74,7 @@ let package = Package(
         .target(
             name: "CoexCommands",
             dependencies: [
-                "CoexCLI", "CoexStore", "CoexExport", "CoexReport",
+                "CoexCLI", "CoexEngine", "CoexStore", "CoexExport", "CoexReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,6 +102,7 @@ let package = Package(
             dependencies: ["CoexKit", "CoexJSON", "CoexIO", "CoexSamples"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSQLite", "CoexSamples", "CoexTestSupport"]),
         .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
         // Scratch folders and running the built executables, for the test targets below.
         .target(name: "CoexTestSupport", path: "Tests/CoexTestSupport"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoexEngine
 
 /// `--memory 256MB`: the state a stage may hold before it spills to disk.
 public struct MemoryOptions: ParsableArguments {
@@ -21,6 +22,11 @@ public struct MemoryOptions: ParsableArguments {
     }
 
     public var memoryBytes: Int { parseSize(memory) ?? 256 << 20 }
+
+    /// The budget as the stages' stores take it.
+    public var spill: SpillSettings {
+        SpillSettings(budget: memoryBytes, temporaryDirectory: temporaryDirectory, label: "--memory \(memory)")
+    }
 
     public var temporaryDirectory: String {
         if let tempDirectory { return tempDirectory }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoexEngine
 import CoexIO
 import CoexJSON
 import CoexKit
@@ -75,6 +76,12 @@ public final class StageIO {
         try? errors.write("\(messagePrefix)\(stage): \(message)\n")
     }
 
+    /// A failure on behalf of another stage of the same run.
+    public func fail(_ message: String, as stage: String) {
+        failed = true
+        note(message, as: stage)
+    }
+
     /// Calls `body` for each physical line of each input in order. An input that
     /// cannot be opened or read fails the run but not the other inputs.
     public func forEachLine(_ inputs: [String], _ body: (Line, _ source: String) throws(IOError) -> Void) throws(IOError) {
@@ -149,10 +156,6 @@ public func tally(_ counts: [String: Int]) -> String {
         .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
 }
 
-/// "1 history report", "3 history reports".
-public func plural(_ count: Int, _ noun: String) -> String {
-    "\(count) \(noun)\(count == 1 ? "" : "s")"
-}
 
 /// The streams a stage reads, and how its messages name them.
 public struct StreamExpectation: Sendable {

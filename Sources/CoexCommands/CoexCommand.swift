@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoexIO
 import CoexCLI
+import CoexEngine
 
 /// `coex`: `coex import ...`, or any stage by name (`coex dedupe ...` is `coex-dedupe ...`).
 public struct CoexCommand: ParsableCommand {

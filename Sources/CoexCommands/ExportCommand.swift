@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoexArchive
 import CoexCLI
+import CoexEngine
 import CoexExport
 import CoexIO
 import Foundation

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoexCLI
+import CoexEngine
 import CoexIO
 import CoexStore
 import Foundation
@@ -95,15 +96,3 @@ public struct ImportCommand: ParsableCommand {
         if verdict.status != .success { throw verdict.status.exitCode }
     }
 }
-
-/// A stage command that `coex import` can run on a thread with its output piped on.
-protocol ChainableStage: ParsableCommand {
-    var input: InputOptions { get }
-    func execute(_ io: StageIO) throws(IOError)
-}
-
-extension NormalizeCommand: ChainableStage {}
-extension DedupeCommand: ChainableStage {}
-extension OrderCommand: ChainableStage {}
-extension ApplyCommand: ChainableStage {}
-extension LoadCommand: ChainableStage {}

@@ -1,4 +1,5 @@
 import CoexCLI
+import CoexEngine
 import CoexIO
 import Foundation
 

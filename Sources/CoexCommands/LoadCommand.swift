@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoexCLI
+import CoexEngine
 import CoexIO
 import CoexKit
 import CoexStore
@@ -45,8 +46,8 @@ public struct LoadCommand: ParsableCommand {
     var recordedInputs: [String] = []
 
     public func run() throws {
-        InterruptNotice.install("coex-load")
-        try runStage("coex-load", input: input, accepts: .records(from: "coex-apply"), preflight: checkOutDirectory, execute)
+        InterruptNotice.install(LoadStage.name.command)
+        try runStage(LoadStage.name.command, input: input, accepts: .records(from: "coex-apply"), preflight: checkOutDirectory, execute)
     }
 
     /// Before any input: the folder must take new databases and the ones in it must open
@@ -57,11 +58,8 @@ public struct LoadCommand: ParsableCommand {
     }
 
     func execute(_ io: StageIO) throws(IOError) {
-        let run = LoadRun(io: io, outDirectory: outDirectory, inputs: recordedInputs.isEmpty ? input.inputs : recordedInputs, memory: memory)
-        let workers = threading.workers { LoadWorker { worker throws(IOError) in try run.take(worker) } }
-        try io.forEachLineInParallel(input.inputs, workers: workers)
-        var reader = RecordReader(stage: "coex-load")
-        for worker in workers { reader.add(worker.reader) }
-        try run.finish(reader: reader, threads: threading.threads)
+        let settings = LoadSettings(outDirectory: outDirectory, inputs: recordedInputs.isEmpty ? input.inputs : recordedInputs,
+                                    time: Int64(Date().timeIntervalSince1970), threads: threading.threads)
+        try io.run(LoadStage(settings, spill: memory.spill), inputs: input.inputs, threads: threading.threads)
     }
 }

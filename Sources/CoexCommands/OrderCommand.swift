@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoexCLI
+import CoexEngine
 import CoexIO
 import CoexJSON
 import CoexKit
@@ -30,47 +31,10 @@ public struct OrderCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage("coex-order", input: input, accepts: .records(from: "coex-dedupe"), execute)
+        try runStage(OrderStage.name.command, input: input, accepts: .records(from: "coex-dedupe"), execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {
-        let sorter = ExternalSorter(stage: "coex-order", budget: memory.memoryBytes,
-                                    temporaryDirectory: memory.temporaryDirectory, prefixStart: OrderKey.prefixStart)
-        let workers = threading.workers {
-            KeyedLineWorker(stage: "coex-order", key: OrderKey.of) { keys, ends, lines throws(IOError) in
-                var start = 0
-                for i in lines.indices {
-                    try sorter.add(key: UnsafeRawBufferPointer(rebasing: keys[start..<ends[i]]), line: lines[i])
-                    start = ends[i]
-                }
-            }
-        }
-        try io.forEachLineInParallel(input.inputs, workers: workers)
-        var sequencer = ChatSequencer()
-        var out: [UInt8] = []
-        try sorter.finish { key, line throws(IOError) in
-            sequencer.process(line, key: key, into: &out)
-            if out.count >= 1 << 20 {
-                try io.output.write(out)
-                out.removeAll(keepingCapacity: true)
-            }
-        }
-        sequencer.finish(into: &out)
-        try io.output.write(out)
-        for report in sequencer.reports { io.note("history \(report.wabaID) \(report.summary)") }
-        var reader = RecordReader(stage: "coex-order")
-        for worker in workers { reader.add(worker.reader) }
-        let sorted = reader.lines - reader.rejected - reader.blank
-        var summary = Self.summary(lines: reader.lines, sorted: sorted, reports: sequencer.reports.count,
-                                   out: sequencer.linesOut, rejected: reader.rejected, blank: reader.blank)
-        if sorter.spilledRuns > 0 { summary += "; \(sorter.spilledRuns) sorted runs spilled past --memory \(memory.memory)" }
-        io.note(summary)
-    }
-}
-
-extension OrderCommand {
-    static func summary(lines: Int, sorted: Int, reports: Int, out: Int, rejected: Int, blank: Int) -> String {
-        "\(plural(lines, "line")) read: \(sorted) records sorted, \(plural(reports, "history report")) added, "
-            + "\(out) out; \(rejected) rejected, \(blank) blank"
+        try io.run(OrderStage(memory.spill), inputs: input.inputs, threads: threading.threads)
     }
 }

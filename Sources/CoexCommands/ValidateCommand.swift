@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoexCLI
+import CoexEngine
 import CoexIO
 import CoexJSON
 import CoexKit

@@ -17,6 +17,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
     case brokenPipe
     /// The input is another stage's stream (the message says which stage reads it).
     case wrongStream(String)
+    /// A stage's temporary file did not read back as it was written.
+    case damagedSpill(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case .truncatedZstd(let path): "\(path): zstd stream ends in the middle of a frame (truncated file?)"
         case .brokenPipe: "output closed by the reader"
         case .wrongStream(let message): message
+        case .damagedSpill(let path): "\(path): a temporary spill file does not read back as written (changed or removed while running?)"
         }
     }
 }

@@ -143,7 +143,7 @@ public enum MessageMerge {
         return RawJSON(w.bytes)
     }
 
-    static func isEarlier(_ a: Record, _ b: Record) -> Bool {
+    public static func isEarlier(_ a: Record, _ b: Record) -> Bool {
         switch (a.arrival, b.arrival) {
         case let (x?, y?) where x != y: return x < y
         case (_?, nil): return true
