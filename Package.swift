@@ -102,7 +102,7 @@ let package = Package(
             dependencies: ["CoexKit", "CoexJSON", "CoexIO", "CoexSamples"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSQLite", "CoexSamples", "CoexTestSupport"]),
+        .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSamples", "CoexTestSupport"]),
         .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
         // Scratch folders and running the built executables, for the test targets below.
         .target(name: "CoexTestSupport", path: "Tests/CoexTestSupport"),

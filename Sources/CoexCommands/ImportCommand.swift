@@ -12,22 +12,19 @@ public struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import captures into one SQLite database per business, every stage in one process.",
         discussion: """
-            Runs normalize (which validates raw captures itself) on every thread,
-            its records split by business; then dedupe, order, apply and load of each
-            business in memory, several businesses at once, with the transforms of
-            the stage executables on the same record lines: the databases are the
-            ones `coex-validate | coex-normalize | coex-dedupe | coex-order |
-            coex-apply | coex-load` writes (only the imports table differs: it names
-            the captures, not stdin). Each stage prints its summary on stderr; when
-            stderr is a terminal a progress line shows bytes read, webhooks/s, the
-            time left to read, and the businesses loaded.
+            Runs normalize (which validates raw captures itself) on every thread, and
+            hands its records, as values, to one chain of the very stage objects the
+            stage executables run: dedupe, then order, then apply, then load (several
+            businesses at once). The databases are the ones `coex-validate |
+            coex-normalize | coex-dedupe | coex-order | coex-apply | coex-load` writes
+            (only the imports table differs: it names the captures, not stdin). Each
+            stage prints its summary on stderr; when stderr is a terminal a progress
+            line shows bytes read, webhooks/s, the time left to read, and the
+            businesses loaded.
             --rejects FILE is emptied first, then takes every stage's rejects.
-            --memory is the budget of the whole run: a third holds the records until
-            the input ends (past it, the largest businesses wait in temporary files),
-            the rest the businesses being loaded, as many at once as fit (a load takes
-            about three times its records). A business too big for it alone goes
-            through the stage commands themselves, which spill to temporary files past
-            an eighth of --memory each, chained in this process.
+            --memory is the budget of the whole run: each of the four stages' stores
+            (dedupe's held messages, order's and load's sorters, apply's spool) holds
+            up to a quarter of it, and past that spills to temporary files.
 
             \(exitStatusHelp)
             Rejects count against --max-rejects over the capture lines read, whatever
