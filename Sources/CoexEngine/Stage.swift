@@ -111,7 +111,8 @@ public struct SpillSettings: Sendable {
     public var label: String
 
     public init(budget: Int, temporaryDirectory: String, label: String) {
-        self.budget = max(1 << 20, budget)
+        // Tests spill at the smallest budgets; --memory itself is at least 1MB.
+        self.budget = max(64 << 10, budget)
         self.temporaryDirectory = temporaryDirectory
         self.label = label
     }

@@ -61,7 +61,7 @@ struct DedupeStageTests {
         let records = generatedRecords(businesses: 2, messages: 400)
         let inMemory = DedupeStage(settings(1 << 30, in: dir.path))
         let memoryOut = try run(inMemory, records)
-        let spilling = DedupeStage(settings(1 << 20, in: dir.path))
+        let spilling = DedupeStage(settings(64 << 10, in: dir.path))
         let spillOut = try run(spilling, records)
         #expect(!inMemory.spilled)
         #expect(spilling.spilled)
@@ -117,7 +117,7 @@ struct OrderStageTests {
         let dir = try TempDir()
         let records = try run(DedupeStage(settings(1 << 30, in: dir.path)), generatedRecords(businesses: 2, messages: 400)).records
         let memory = try run(OrderStage(settings(1 << 30, in: dir.path)), records)
-        let small = OrderStage(settings(1 << 20, in: dir.path))
+        let small = OrderStage(settings(64 << 10, in: dir.path))
         let spilled = try run(small, records)
         #expect(small.summary(InputCounts()).joined().contains("sorted runs spilled"))
         #expect(spilled.lines == memory.lines)
@@ -151,7 +151,7 @@ struct ApplyStageTests {
         let deduped = try run(DedupeStage(settings(1 << 30, in: dir.path)), generatedRecords(businesses: 2, messages: 400)).records
         let ordered = try run(OrderStage(settings(1 << 30, in: dir.path)), deduped).records
         let memory = try run(ApplyStage(settings(1 << 30, in: dir.path)), ordered)
-        let small = ApplyStage(settings(1 << 20, in: dir.path))
+        let small = ApplyStage(settings(64 << 10, in: dir.path))
         let spooled = try run(small, ordered)
         #expect(small.summary(InputCounts()).joined().contains("spooled to disk"))
         #expect(spooled.lines == memory.lines)
