@@ -15,6 +15,7 @@ public final class ApplyStage: RecordStage {
     private var heldCount = 0
     private var recordsOut = 0
     private var pendingCount = 0
+    private var absorbed = (edits: 0, edited: 0, versions: 0, revokes: 0, spooled: false)
 
     public init(_ settings: SpillSettings, redactRevoked: Bool = false) {
         self.settings = settings
@@ -51,12 +52,28 @@ public final class ApplyStage: RecordStage {
         recordsOut += pending.count
     }
 
+    /// Adds another instance's counts (a stage run on another share of the businesses).
+    public func absorb(_ other: ApplyStage) {
+        heldCount += other.heldCount
+        recordsOut += other.recordsOut
+        pendingCount += other.pendingCount
+        absorbed.edits += other.applier.appliedEdits + other.absorbed.edits
+        absorbed.edited += other.applier.editedMessages + other.absorbed.edited
+        absorbed.versions += other.applier.versionsOut + other.absorbed.versions
+        absorbed.revokes += other.applier.appliedRevokes + other.absorbed.revokes
+        absorbed.spooled = absorbed.spooled || other.spool.spilled || other.absorbed.spooled
+    }
+
     public func summary(_ input: InputCounts) -> [String] {
+        let edits = applier.appliedEdits + absorbed.edits
+        let edited = applier.editedMessages + absorbed.edited
+        let versions = applier.versionsOut + absorbed.versions
+        let revokes = applier.appliedRevokes + absorbed.revokes
         var line = "\(plural(input.lines, "line")) read: \(heldCount) edits and revokes held, "
-            + "\(plural(applier.appliedEdits, "edit")) applied to \(plural(applier.editedMessages, "message")) "
-            + "(\(plural(applier.versionsOut, "version")) out), \(plural(applier.appliedRevokes, "revoke")) applied, "
+            + "\(plural(edits, "edit")) applied to \(plural(edited, "message")) "
+            + "(\(plural(versions, "version")) out), \(plural(revokes, "revoke")) applied, "
             + "\(pendingCount) pending; \(recordsOut) records out; \(input.rejected) rejected, \(input.blank) blank"
-        if spool.spilled { line += "; spooled to disk past \(settings.label)" }
+        if spool.spilled || absorbed.spooled { line += "; spooled to disk past \(settings.label)" }
         return [line]
     }
 }

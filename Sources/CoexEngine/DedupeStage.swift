@@ -22,7 +22,8 @@ public final class DedupeStage: RecordStage {
     private var scratch = JSONWriter(capacity: 1024)
     private var frame: [UInt8] = []
     public private(set) var counts = DedupeCounts()
-    public var spilled: Bool { spill != nil }
+    public var spilled: Bool { spill != nil || absorbedSpill }
+    private var absorbedSpill = false
 
     public init(_ settings: SpillSettings) {
         self.settings = settings
@@ -80,6 +81,12 @@ public final class DedupeStage: RecordStage {
             counts.duplicates += part.counts.duplicates
             counts.merged += part.counts.merged
         }
+    }
+
+    /// Adds another instance's counts (a stage run on another share of the businesses).
+    public func absorb(_ other: DedupeStage) {
+        counts.add(other.counts)
+        absorbedSpill = absorbedSpill || other.spilled
     }
 
     public func summary(_ input: InputCounts) -> [String] {

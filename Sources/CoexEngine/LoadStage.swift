@@ -40,6 +40,7 @@ public final class LoadStage: RecordStage {
     public private(set) var total = LoadCounts()
     public private(set) var databases = 0
     public private(set) var failedBusinesses = 0
+    private var absorbedRuns = 0
 
     public init(_ settings: LoadSettings, spill: SpillSettings) {
         self.settings = settings
@@ -93,8 +94,7 @@ public final class LoadStage: RecordStage {
                     handOver()
                     gathering = (Array(waba), RecordSpool(stage: Self.name, share))
                 }
-                guard let record = RecordCodec.decode(bytes) else { throw .damagedSpill(spill.temporaryDirectory) }
-                try gathering!.records.append(record)
+                try gathering!.records.append(encoded: bytes)
             }
             handOver()
         } catch {
@@ -122,12 +122,21 @@ public final class LoadStage: RecordStage {
         }
     }
 
+    /// Adds another instance's counts (a stage run on another share of the businesses).
+    public func absorb(_ other: LoadStage) {
+        total.add(other.total)
+        databases += other.databases
+        failedBusinesses += other.failedBusinesses
+        absorbedRuns += other.sorter.spilledRuns + other.absorbedRuns
+    }
+
     public func summary(_ input: InputCounts) -> [String] {
         var line = "\(plural(input.lines, "line")) read: \(total.summary); "
             + "\(plural(databases, "database")) written to \(settings.outDirectory); "
             + "\(plural(input.rejected, "line")) rejected, \(input.blank) blank"
         if failedBusinesses > 0 { line += "; \(failedBusinesses) \(failedBusinesses == 1 ? "business" : "businesses") failed" }
-        if sorter.spilledRuns > 0 { line += "; \(sorter.spilledRuns) sorted runs spilled past \(spill.label)" }
+        let runs = sorter.spilledRuns + absorbedRuns
+        if runs > 0 { line += "; \(runs) sorted runs spilled past \(spill.label)" }
         return [line]
     }
 }

@@ -14,6 +14,7 @@ public final class OrderStage: RecordStage {
     private var encoded: [UInt8] = []
     private var sequencer = ChatSequencer()
     public private(set) var sorted = 0
+    private var absorbed = (reports: [HistoryProgress](), out: 0, spilledRuns: 0)
 
     public init(_ settings: SpillSettings) {
         self.settings = settings
@@ -21,7 +22,15 @@ public final class OrderStage: RecordStage {
                                 temporaryDirectory: settings.temporaryDirectory, prefixStart: OrderKey.prefixStart)
     }
 
-    public var reports: [HistoryProgress] { sequencer.reports }
+    public var reports: [HistoryProgress] { sequencer.reports + absorbed.reports }
+
+    /// Adds another instance's counts (a stage run on another share of the businesses).
+    public func absorb(_ other: OrderStage) {
+        sorted += other.sorted
+        absorbed.reports += other.reports
+        absorbed.out += other.sequencer.recordsOut + other.absorbed.out
+        absorbed.spilledRuns += other.sorter.spilledRuns + other.absorbed.spilledRuns
+    }
 
     public func take(_ record: Record, _ out: RecordOutlet) throws(IOError) {
         sorted += 1
@@ -45,9 +54,10 @@ public final class OrderStage: RecordStage {
 
     public func summary(_ input: InputCounts) -> [String] {
         var line = "\(plural(input.lines, "line")) read: \(sorted) records sorted, "
-            + "\(plural(sequencer.reports.count, "history report")) added, \(sequencer.recordsOut) out; "
+            + "\(plural(reports.count, "history report")) added, \(sequencer.recordsOut + absorbed.out) out; "
             + "\(input.rejected) rejected, \(input.blank) blank"
-        if sorter.spilledRuns > 0 { line += "; \(sorter.spilledRuns) sorted runs spilled past \(settings.label)" }
+        let runs = sorter.spilledRuns + absorbed.spilledRuns
+        if runs > 0 { line += "; \(runs) sorted runs spilled past \(settings.label)" }
         return [line]
     }
 }

@@ -19,12 +19,23 @@ public final class RecordSpool {
     }
 
     public func append(_ record: Record) throws(IOError) {
-        count += 1
         let start = memory.count
         memory.append(contentsOf: [0, 0, 0, 0])
         RecordCodec.encode(record, into: &memory)
         let length = UInt32(memory.count - start - 4).littleEndian
         withUnsafeBytes(of: length) { for i in 0..<4 { memory[start + i] = $0[i] } }
+        try appended()
+    }
+
+    /// Appends a record `RecordCodec` encoded already (as a sorter hands it back).
+    public func append(encoded bytes: UnsafeRawBufferPointer) throws(IOError) {
+        withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { memory.append(contentsOf: $0) }
+        memory.append(contentsOf: bytes)
+        try appended()
+    }
+
+    private func appended() throws(IOError) {
+        count += 1
         // In memory while within the budget; once spilled, through a small buffer.
         if file == nil && memory.capacity * 2 > settings.budget {
             let directory = try SpillDirectory(in: settings.temporaryDirectory, prefix: stage.command)
