@@ -41,7 +41,9 @@ final class FusedImport {
         // Businesses are independent: each chain sees exactly the records of its own
         // businesses, in input order, as one chain of all would.
         let count = max(1, threads)
-        let chains = (0..<count).map { _ in makeChain(output, chains: count) }
+        // One pool for every store of every chain: --memory is the budget of the run.
+        let spill = memory.spill
+        let chains = (0..<count).map { _ in makeChain(output, spill.share(4 * count), threadsEach: max(1, threads / count)) }
         let router = ChainRouter(chains)
         let normalized = runStage(StageName.normalize.command, rejects: rejects, output: Self.nowhere(),
                                   accepts: .capturesOrEnvelopes, progress: { progress.watch($0, stage: 0) },
@@ -73,13 +75,10 @@ final class FusedImport {
                             rejects: normalized.rejects + loaded.rejects)
     }
 
-    /// dedupe → order → apply → load. The stores hold state at the same time (a stage's
-    /// store fills while the one before it drains), so each gets a quarter of its chain's
-    /// share of --memory.
-    private func makeChain(_ output: ChainOutput, chains: Int) -> ImportChain {
-        let share = memory.spill.share(4 * chains)
+    /// dedupe → order → apply → load, their stores drawing on the run's one pool.
+    private func makeChain(_ output: ChainOutput, _ share: SpillSettings, threadsEach: Int) -> ImportChain {
         let settings = LoadSettings(outDirectory: outDirectory, inputs: captures,
-                                    time: Int64(Date().timeIntervalSince1970), threads: max(1, threads / chains))
+                                    time: Int64(Date().timeIntervalSince1970), threads: threadsEach)
         return ImportChain(dedupe: DedupeStage(share), order: OrderStage(share), apply: ApplyStage(share),
                            load: LoadStage(settings, spill: share), tail: ChainTail(output))
     }

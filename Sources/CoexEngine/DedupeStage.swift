@@ -23,12 +23,16 @@ public final class DedupeStage: RecordStage {
     private var frame: [UInt8] = []
     public private(set) var counts = DedupeCounts()
     public var spilled: Bool { spill != nil || absorbedSpill }
+    private var claim: MemoryClaim
     private var absorbedSpill = false
 
     public init(_ settings: SpillSettings) {
         self.settings = settings
         core = DedupeCore()
+        claim = MemoryClaim(settings.pool)
     }
+
+    deinit { claim.release() }
 
     public func take(_ record: Record, _ out: RecordOutlet) throws(IOError) {
         let position = nextArrival
@@ -42,8 +46,11 @@ public final class DedupeStage: RecordStage {
             return
         }
         try core.take(record, key: key, position: position, out)
-        // Half the budget: growing a table or arena briefly needs the old and the new copy.
-        if core.approximateBytes > settings.budget / 2 { try startSpilling() }
+        // Half as much again: growing a table or arena briefly needs the old and the new copy.
+        if !claim.cover(core.approximateBytes * 3 / 2) {
+            try startSpilling()
+            claim.release()
+        }
     }
 
     public func finish(_ out: RecordOutlet) throws(IOError) {
@@ -51,6 +58,7 @@ public final class DedupeStage: RecordStage {
             try core.finish(out)
             counts.add(core.counts)
             core = DedupeCore()
+            claim.release()
             return
         }
         for sink in partitions { try sink.flush() }

@@ -22,8 +22,6 @@ public final class ExternalSorter {
     private let temporaryDirectory: String
     private let stage: String
     private let arena: ByteArena
-    /// What batches, parsers and buffers need beside the arena.
-    private let overhead: Int
     private var entries: [Entry] = []
     private var spill: SpillDirectory?
     private var runs: [String] = []
@@ -35,17 +33,22 @@ public final class ExternalSorter {
     /// such as a business id, that compares equal most of the time).
     private let prefixStart: (UnsafeRawBufferPointer) -> Int
 
+    /// What the arena and the entry table have taken of the pool.
+    private var claim: MemoryClaim
+
     public init(
-        stage: String, budget: Int, temporaryDirectory: String,
+        stage: String, _ settings: SpillSettings,
         prefixStart: @escaping (UnsafeRawBufferPointer) -> Int = { _ in 0 }
     ) {
         self.prefixStart = prefixStart
-        arena = ByteArena(chunkSize: min(ByteArena.defaultChunkSize, budget / 8))
-        overhead = min(32 << 20, budget / 4)
+        budget = settings.budget
+        arena = ByteArena(chunkSize: min(ByteArena.defaultChunkSize, max(64 << 10, budget / 8)))
         self.stage = stage
-        self.budget = budget
-        self.temporaryDirectory = temporaryDirectory
+        temporaryDirectory = settings.temporaryDirectory
+        claim = MemoryClaim(settings.pool)
     }
+
+    deinit { claim.release() }
 
     public func add(key: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer) throws(IOError) {
         let slot = arena.append(key, line)
@@ -54,7 +57,8 @@ public final class ExternalSorter {
         for i in 0..<8 { prefix = prefix << 8 | UInt64(start + i < key.count ? key[start + i] : 0) }
         entries.append(Entry(slot: slot, keyLength: Int32(key.count), prefix: prefix, prefixStart: Int32(start)))
         // The entry table doubles as it grows (and sorting copies it): count it twice.
-        if arena.capacity + entries.capacity * MemoryLayout<Entry>.stride * 3 + overhead > budget { try writeRun() }
+        let held = arena.capacity + entries.capacity * MemoryLayout<Entry>.stride * 3
+        if !claim.cover(held) { try writeRun() }
     }
 
     /// Calls `emit` with every key and line in key order.
@@ -68,6 +72,7 @@ public final class ExternalSorter {
             }
             entries = []
             arena.removeAll()
+            claim.release()
             return
         }
         try writeRun()
@@ -161,6 +166,7 @@ public final class ExternalSorter {
         runs.append(path)
         entries = []
         arena.removeAll()
+        claim.release()
     }
 
     /// A k-way merge; on equal keys the earlier run (earlier input) goes first.

@@ -45,9 +45,7 @@ public final class LoadStage: RecordStage {
     public init(_ settings: LoadSettings, spill: SpillSettings) {
         self.settings = settings
         self.spill = spill
-        // Half for the sorted records, half for the businesses being gathered and loaded.
-        sorter = ExternalSorter(stage: Self.name.command, budget: spill.budget / 2,
-                                temporaryDirectory: spill.temporaryDirectory, prefixStart: LoadOrder.prefixStart)
+        sorter = ExternalSorter(stage: Self.name.command, spill.share(2), prefixStart: LoadOrder.prefixStart)
     }
 
     public func take(_ record: Record, _ out: RecordOutlet) throws(IOError) {
@@ -72,7 +70,7 @@ public final class LoadStage: RecordStage {
 
     public func finish(_ out: RecordOutlet) throws(IOError) {
         let loader = BusinessLoader(threads: settings.threads)
-        // Each business gathered may take its share of the other half of the budget.
+        // The businesses gathered and being loaded draw on the pool the sorter drains.
         let share = spill.share(2 * (settings.threads + 1))
         var gathering: (waba: [UInt8], records: RecordSpool)?
         func handOver() {

@@ -18,8 +18,7 @@ public final class OrderStage: RecordStage {
 
     public init(_ settings: SpillSettings) {
         self.settings = settings
-        sorter = ExternalSorter(stage: Self.name.command, budget: settings.budget,
-                                temporaryDirectory: settings.temporaryDirectory, prefixStart: OrderKey.prefixStart)
+        sorter = ExternalSorter(stage: Self.name.command, settings, prefixStart: OrderKey.prefixStart)
     }
 
     public var reports: [HistoryProgress] { sequencer.reports + absorbed.reports }

@@ -10,13 +10,17 @@ public final class RecordSpool {
     private var spill: SpillDirectory?
     private var file: OutputSink?
     public private(set) var count = 0
+    private var claim: MemoryClaim
 
     public var spilled: Bool { file != nil }
 
     public init(stage: StageName, _ settings: SpillSettings) {
         self.stage = stage
         self.settings = settings
+        claim = MemoryClaim(settings.pool)
     }
+
+    deinit { claim.release() }
 
     public func append(_ record: Record) throws(IOError) {
         let start = memory.count
@@ -37,12 +41,13 @@ public final class RecordSpool {
     private func appended() throws(IOError) {
         count += 1
         // In memory while within the budget; once spilled, through a small buffer.
-        if file == nil && memory.capacity * 2 > settings.budget {
+        if file == nil && !claim.cover(memory.capacity) {
             let directory = try SpillDirectory(in: settings.temporaryDirectory, prefix: stage.command)
             spill = directory
             file = try OutputSink.creating(directory.file("spool"))
             try file!.write(memory)
             memory = []
+            claim.release()
             memory.reserveCapacity(4 << 20)
         } else if file != nil && memory.count >= 4 << 20 {
             try file!.write(memory)
@@ -73,6 +78,7 @@ public final class RecordSpool {
         }
         let all = memory
         memory = []
+        defer { claim.release() }
         try all.withBytes { all throws(IOError) in
             var at = 0
             while at + 4 <= all.count {

@@ -1,5 +1,6 @@
 import CoexIO
 import CoexKit
+import Synchronization
 
 /// The stages of the pipe, in their order; each has an executable `coex-<name>`.
 public enum StageName: String, Sendable, CaseIterable {
@@ -103,23 +104,84 @@ public final class DiscardingOutlet: RecordOutlet {
     public func finish() throws(IOError) {}
 }
 
-/// How much memory, and where to spill past it.
+/// How much memory, and where to spill past it. The stores of one process draw on one
+/// pool: whichever holds state now may use what the others do not (a stage's store fills
+/// while the one before it drains), and a store that cannot grow spills.
 public struct SpillSettings: Sendable {
+    /// What one store sizes its buffers by (and, alone in a process, its share of the pool).
     public var budget: Int
     public var temporaryDirectory: String
     /// How summaries name the budget ("--memory 512MB").
     public var label: String
+    public let pool: MemoryPool
 
     public init(budget: Int, temporaryDirectory: String, label: String) {
         // Tests spill at the smallest budgets; --memory itself is at least 1MB.
         self.budget = max(64 << 10, budget)
         self.temporaryDirectory = temporaryDirectory
         self.label = label
+        // What batches, parsers and buffers need beside the stores stays out of the pool.
+        pool = MemoryPool(capacity: self.budget - min(32 << 20, self.budget / 4))
     }
 
-    /// A share of the budget (for stores that hold state at the same time).
+    private init(budget: Int, temporaryDirectory: String, label: String, pool: MemoryPool) {
+        self.budget = budget
+        self.temporaryDirectory = temporaryDirectory
+        self.label = label
+        self.pool = pool
+    }
+
+    /// The same pool, for one of `parts` stores that size their buffers by a share of it.
     public func share(_ parts: Int) -> SpillSettings {
-        SpillSettings(budget: budget / max(1, parts), temporaryDirectory: temporaryDirectory, label: label)
+        SpillSettings(budget: max(64 << 10, budget / max(1, parts)), temporaryDirectory: temporaryDirectory,
+                      label: label, pool: pool)
+    }
+}
+
+/// Bytes the stores of a process may hold, taken and given back as they grow and drain.
+public final class MemoryPool: Sendable {
+    public let capacity: Int
+    private let used = Atomic<Int>(0)
+
+    public init(capacity: Int) { self.capacity = capacity }
+
+    public var inUse: Int { used.load(ordering: .relaxed) }
+
+    /// Takes `bytes` when they fit beside what is taken; false when they do not.
+    public func take(_ bytes: Int) -> Bool {
+        var current = used.load(ordering: .relaxed)
+        while true {
+            guard current + bytes <= capacity else { return false }
+            let (exchanged, original) = used.compareExchange(expected: current, desired: current + bytes, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+    }
+
+    public func give(_ bytes: Int) { used.subtract(bytes, ordering: .relaxed) }
+}
+
+/// What one store has taken of the pool, grown in steps as the store grows.
+public struct MemoryClaim {
+    private let pool: MemoryPool
+    public private(set) var taken = 0
+    private static let step = 4 << 20
+
+    public init(_ pool: MemoryPool) { self.pool = pool }
+
+    /// Whether the store may hold `bytes`: takes more of the pool when needed.
+    public mutating func cover(_ bytes: Int) -> Bool {
+        guard bytes > taken else { return true }
+        let more = max(Self.step, bytes - taken)
+        guard pool.take(more) else { return false }
+        taken += more
+        return true
+    }
+
+    /// The store spilled or drained: its memory goes back to the pool.
+    public mutating func release() {
+        pool.give(taken)
+        taken = 0
     }
 }
 
