@@ -118,15 +118,28 @@ final class ChainRouter: @unchecked Sendable {
     let chains: [ImportChain]
     private var batches: [[Record]]
     private var buffered = 0
+    /// The chain of each business seen so far, and the records each chain was given.
+    private var chainOf: [String: Int] = [:]
+    private var routed: [Int]
 
     init(_ chains: [ImportChain]) {
         self.chains = chains
         batches = Array(repeating: [], count: chains.count)
+        routed = Array(repeating: 0, count: chains.count)
     }
 
-    /// On the driving thread, in input order.
+    /// On the driving thread, in input order. A business new to the run goes to the
+    /// chain given the fewest records so far (the input decides, never the timing).
     func add(_ record: Record) throws(IOError) {
-        batches[Self.chain(of: record.wabaID, among: chains.count)].append(record)
+        let chain: Int
+        if let known = chainOf[record.wabaID] {
+            chain = known
+        } else {
+            chain = routed.indices.min { routed[$0] < routed[$1] } ?? 0
+            chainOf[record.wabaID] = chain
+        }
+        routed[chain] += 1
+        batches[chain].append(record)
         buffered += 1
         if buffered >= 8192 { try flush() }
     }
@@ -157,14 +170,6 @@ final class ChainRouter: @unchecked Sendable {
             do throws(IOError) { try box.value(i) } catch { errors.set(i, error) }
         }
         if let error = errors.first { throw error }
-    }
-
-    /// A stable choice (FNV-1a of the id): the same business always goes to the same chain.
-    static func chain(of waba: String, among count: Int) -> Int {
-        guard count > 1 else { return 0 }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in waba.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int(hash % UInt64(count))
     }
 }
 

@@ -210,6 +210,7 @@ struct DedupeCore {
     private var arena = ByteArena()
     private var garbage = 0
     private var encoded: [UInt8] = []
+    private var cache = RecordCodec.DecodeCache()
 
     var approximateBytes: Int { seen.count * 40 + held.count * 72 + entries.capacity * 40 + arena.capacity }
     var seenDigests: Set<Digest128> { seen }
@@ -234,7 +235,7 @@ struct DedupeCore {
         }
         // A second sighting: decoded and merged as records.
         let entry = entries[index]
-        guard let before = RecordCodec.decode(arena.bytes(entry.slot)) else { return }
+        guard let before = RecordCodec.decode(arena.bytes(entry.slot), cache: &cache) else { return }
         let after = DedupeStage.combine(before, record)
         if DedupeStage.sameContent(record, before) { counts.duplicates += 1 } else { counts.merged += 1 }
         if after == before { return }
@@ -247,7 +248,7 @@ struct DedupeCore {
     mutating func finish(_ out: RecordOutlet) throws(IOError) {
         entries.sort { $0.position < $1.position }
         for entry in entries {
-            guard let record = RecordCodec.decode(arena.bytes(entry.slot)) else { continue }
+            guard let record = RecordCodec.decode(arena.bytes(entry.slot), cache: &cache) else { continue }
             try out.put(record)
         }
         counts.recordsOut += entries.count

@@ -43,8 +43,9 @@ public final class OrderStage: RecordStage {
 
     public func finish(_ out: RecordOutlet) throws(IOError) {
         let path = settings.temporaryDirectory
+        var cache = RecordCodec.DecodeCache()
         try sorter.finish { _, bytes throws(IOError) in
-            guard let record = RecordCodec.decode(bytes) else { throw .damagedSpill(path) }
+            guard let record = RecordCodec.decode(bytes, cache: &cache) else { throw .damagedSpill(path) }
             try sequencer.process(record, out)
         }
         try sequencer.finish(out)

@@ -87,13 +87,38 @@ public enum RecordCodec {
 
     /// The record `encode` wrote; nil when the bytes are not one (a damaged spill file).
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> Record? {
+        var cache = DecodeCache()
+        return decode(bytes, cache: &cache)
+    }
+
+    /// Strings most records of a store share (the capture a record came from), made once.
+    public struct DecodeCache {
+        var sourceBytes: [UInt8] = []
+        var source = ""
+        public init() {}
+
+        mutating func source(_ bytes: UnsafeRawBufferPointer) -> String {
+            if !equalBytes(bytes, sourceBytes) {
+                sourceBytes = Array(bytes)
+                source = String(decoding: bytes, as: UTF8.self)
+            }
+            return source
+        }
+
+        private func equalBytes(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+            a.count == b.count && b.withUnsafeBytes { a.elementsEqual($0) }
+        }
+    }
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer, cache: inout DecodeCache) -> Record? {
         guard bytes.count >= 10, Int(bytes[0]) < RecordKind.allCases.count else { return nil }
         let kind = RecordKind.allCases[Int(bytes[0])]
         let flags = bytes[1]
         var mask: UInt64 = 0
         for i in (0..<8).reversed() { mask = mask << 8 | UInt64(bytes[2 + i]) }
         var d = Decoder(bytes: bytes, at: 10, mask: mask)
-        guard let waba = d.string(), let source = d.string(), let line = d.varint() else { return nil }
+        guard let waba = d.string(), let sourceBytes = d.span(), let line = d.varint() else { return nil }
+        let source = cache.source(sourceBytes)
         var r = Record(kind: kind, wabaID: waba, provenance: Provenance(source: source, line: Int(unzigzag(line))))
         r.historyAsset = flags & 1 != 0
         r.revoked = flags & 2 != 0

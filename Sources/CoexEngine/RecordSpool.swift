@@ -57,6 +57,7 @@ public final class RecordSpool {
 
     /// Calls `body` with each record in the order appended, and empties the spool.
     public func replay(_ body: (Record) throws(IOError) -> Void) throws(IOError) {
+        var cache = RecordCodec.DecodeCache()
         if let file, let spill {
             try file.write(memory)
             memory = []
@@ -68,7 +69,7 @@ public final class RecordSpool {
             var bytes: [UInt8] = []
             while try reader.read(4, into: &header) {
                 let length = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
-                guard try reader.read(length, into: &bytes), let record = bytes.withUnsafeBytes({ RecordCodec.decode($0) })
+                guard try reader.read(length, into: &bytes), let record = bytes.withUnsafeBytes({ RecordCodec.decode($0, cache: &cache) })
                 else { throw .damagedSpill(path) }
                 try body(record)
                 header.removeAll(keepingCapacity: true)
@@ -83,7 +84,7 @@ public final class RecordSpool {
             var at = 0
             while at + 4 <= all.count {
                 let length = Int(UInt32(all[at]) | UInt32(all[at + 1]) << 8 | UInt32(all[at + 2]) << 16 | UInt32(all[at + 3]) << 24)
-                guard let record = RecordCodec.decode(UnsafeRawBufferPointer(rebasing: all[(at + 4)..<(at + 4 + length)]))
+                guard let record = RecordCodec.decode(UnsafeRawBufferPointer(rebasing: all[(at + 4)..<(at + 4 + length)]), cache: &cache)
                 else { throw .damagedSpill("memory") }
                 try body(record)
                 at += 4 + length
