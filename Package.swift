@@ -95,11 +95,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "coex-fuzz", dependencies: ["CoexKit", "CoexJSON"]),
+        .executableTarget(name: "coex-fuzz", dependencies: ["CoexEngine", "CoexKit", "CoexJSON"]),
 
         .testTarget(
             name: "CoexKitTests",
-            dependencies: ["CoexKit", "CoexJSON", "CoexIO", "CoexSamples"],
+            dependencies: ["CoexKit", "CoexEngine", "CoexJSON", "CoexIO", "CoexSamples"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSamples", "CoexTestSupport"]),

@@ -170,7 +170,7 @@ public struct StreamExpectation: Sendable {
     public static let captures = StreamExpectation([.webhook], reads: "captures (raw webhook bodies)")
     public static let capturesOrEnvelopes = StreamExpectation(
         [.webhook, .envelope], reads: "captures or coex-validate's envelopes")
-    public static func records(from previous: String) -> StreamExpectation {
-        StreamExpectation([.record], reads: "coex records (\(previous)'s output)")
+    public static func records(from previous: StageName) -> StreamExpectation {
+        StreamExpectation([.record], reads: "coex records (\(previous.command)'s output)")
     }
 }

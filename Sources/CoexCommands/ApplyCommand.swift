@@ -9,7 +9,7 @@ public struct ApplyCommand: ParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        commandName: "coex-apply",
+        commandName: StageName.apply.command,
         abstract: "Apply edits and revokes to the messages they change.",
         discussion: """
             Reads records (from coex-order). An edit replaces the visible type, content
@@ -35,7 +35,7 @@ public struct ApplyCommand: ParsableCommand {
     var redactRevoked = false
 
     public func run() throws {
-        try runStage(ApplyStage.name.command, input: input, accepts: .records(from: "coex-order"), execute)
+        try runStage(ApplyStage.name.command, input: input, accepts: .records(from: .order), execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

@@ -9,7 +9,7 @@ public struct DedupeCommand: ParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        commandName: "coex-dedupe",
+        commandName: StageName.dedupe.command,
         abstract: "Drop redelivered facts and merge the sightings of each message.",
         discussion: """
             Reads records from coex-normalize. Exact redeliveries (same fact, whatever the
@@ -32,7 +32,7 @@ public struct DedupeCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage(DedupeStage.name.command, input: input, accepts: .records(from: "coex-normalize"), execute)
+        try runStage(DedupeStage.name.command, input: input, accepts: .records(from: .normalize), execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

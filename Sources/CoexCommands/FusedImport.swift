@@ -76,10 +76,10 @@ final class FusedImport {
     }
 
     /// dedupe → order → apply → load, their stores drawing on the run's one pool.
-    private func makeChain(_ output: ChainOutput, _ share: SpillSettings, threadsEach: Int) -> ImportChain {
+    private func makeChain(_ output: ChainOutput, _ share: SpillSettings, threadsEach: Int) -> StageChain {
         let settings = LoadSettings(outDirectory: outDirectory, inputs: captures,
                                     time: Int64(Date().timeIntervalSince1970), threads: threadsEach)
-        return ImportChain(dedupe: DedupeStage(share), order: OrderStage(share), apply: ApplyStage(share),
+        return StageChain(dedupe: DedupeStage(share), order: OrderStage(share), apply: ApplyStage(share),
                            load: LoadStage(settings, spill: share), tail: ChainTail(output))
     }
 
@@ -89,131 +89,23 @@ final class FusedImport {
     }
 }
 
-/// One chain of stage objects, first to last, and the end that collects its notes.
-final class ImportChain: @unchecked Sendable {
-    let dedupe: DedupeStage
-    let order: OrderStage
-    let apply: ApplyStage
-    let load: LoadStage
-    let tail: ChainTail
-    let links: [StageLink]
-    var head: StageLink { links[0] }
-
-    init(dedupe: DedupeStage, order: OrderStage, apply: ApplyStage, load: LoadStage, tail: ChainTail) {
-        self.dedupe = dedupe
-        self.order = order
-        self.apply = apply
-        self.load = load
-        self.tail = tail
-        let loadLink = StageLink(load, then: tail)
-        let applyLink = StageLink(apply, then: loadLink)
-        let orderLink = StageLink(order, then: applyLink)
-        links = [StageLink(dedupe, then: orderLink), orderLink, applyLink, loadLink]
-    }
-}
-
-/// Hands each record to the chain of its business, a batch at a time, the chains taking
-/// their batches at the same time on threads of their own.
-final class ChainRouter: @unchecked Sendable {
-    let chains: [ImportChain]
-    private var batches: [[Record]]
-    private var buffered = 0
-    /// The chain of each business seen so far, and the records each chain was given.
-    private var chainOf: [String: Int] = [:]
-    private var routed: [Int]
-
-    init(_ chains: [ImportChain]) {
-        self.chains = chains
-        batches = Array(repeating: [], count: chains.count)
-        routed = Array(repeating: 0, count: chains.count)
-    }
-
-    /// On the driving thread, in input order. A business new to the run goes to the
-    /// chain given the fewest records so far (the input decides, never the timing).
-    func add(_ record: Record) throws(IOError) {
-        let chain: Int
-        if let known = chainOf[record.wabaID] {
-            chain = known
-        } else {
-            chain = routed.indices.min { routed[$0] < routed[$1] } ?? 0
-            chainOf[record.wabaID] = chain
-        }
-        routed[chain] += 1
-        batches[chain].append(record)
-        buffered += 1
-        if buffered >= 8192 { try flush() }
-    }
-
-    func flush() throws(IOError) {
-        let work = batches
-        batches = Array(repeating: [], count: chains.count)
-        buffered = 0
-        try inParallel { i throws(IOError) in
-            for record in work[i] { try self.chains[i].head.put(record) }
-        }
-    }
-
-    /// The end of input: every chain's stages finish, at the same time.
-    func finish() throws(IOError) {
-        try flush()
-        try inParallel { i throws(IOError) in try self.chains[i].head.finish() }
-    }
-
-    private func inParallel(_ body: @escaping (Int) throws(IOError) -> Void) throws(IOError) {
-        if chains.count == 1 {
-            try body(0)
-            return
-        }
-        let errors = ChainErrors(count: chains.count)
-        let box = UncheckedBox(body)
-        DispatchQueue.concurrentPerform(iterations: chains.count) { i in
-            do throws(IOError) { try box.value(i) } catch { errors.set(i, error) }
-        }
-        if let error = errors.first { throw error }
-    }
-}
-
-private final class ChainErrors: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [IOError?]
-    init(count: Int) { errors = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ error: IOError) { lock.withLock { errors[i] = error } }
-    var first: IOError? { lock.withLock { errors.compactMap { $0 }.first } }
-}
-
-private struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 /// What the chains share of the run's output: the stage's I/O, used under one lock.
 final class ChainOutput: @unchecked Sendable {
     var io: StageIO?
     let lock = NSLock()
 
     /// Each stage's notes, then its summary over all the chains, as one stage would print them.
-    func printNotes(_ chains: [ImportChain]) {
-        guard let io, let first = chains.first else { return }
-        for chain in chains.dropFirst() {
-            first.dedupe.absorb(chain.dedupe)
-            first.order.absorb(chain.order)
-            first.apply.absorb(chain.apply)
-            first.load.absorb(chain.load)
-        }
-        for (index, link) in first.links.enumerated() {
-            let name = type(of: link.stage).name
-            // Within a stage, by business (each business is in one chain, in order there).
-            let notes = chains.flatMap { $0.tail.notes(of: name) }.sorted()
-            for note in notes { io.note(note, as: name.command) }
-            let taken = chains.reduce(0) { $0 + $1.links[index].taken }
-            for line in link.stage.summary(InputCounts(lines: taken)) { io.note(line, as: name.command) }
+    func printNotes(_ chains: [StageChain]) {
+        guard let io else { return }
+        for (stage, lines) in StageChain.report(chains) {
+            for line in lines { io.note(line, as: stage.command) }
         }
     }
 }
 
 /// The end of one chain: rejects go to the run's rejects file as they come, notes wait
 /// for the end so that each stage's lines come before its summary, as in the pipe.
-final class ChainTail: RecordOutlet {
+final class ChainTail: NoteCollectingOutlet {
     private let output: ChainOutput
     private var notes: [(line: String, stage: StageName)] = []
 

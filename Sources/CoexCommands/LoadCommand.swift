@@ -10,7 +10,7 @@ public struct LoadCommand: ParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        commandName: "coex-load",
+        commandName: StageName.load.command,
         abstract: "Load records into one SQLite database per business.",
         discussion: """
             Reads records (from coex-apply) and writes DIR/<waba_id>.sqlite for every
@@ -47,7 +47,7 @@ public struct LoadCommand: ParsableCommand {
 
     public func run() throws {
         InterruptNotice.install(LoadStage.name.command)
-        try runStage(LoadStage.name.command, input: input, accepts: .records(from: "coex-apply"), preflight: checkOutDirectory, execute)
+        try runStage(LoadStage.name.command, input: input, accepts: .records(from: .apply), preflight: checkOutDirectory, execute)
     }
 
     /// Before any input: the folder must take new databases and the ones in it must open

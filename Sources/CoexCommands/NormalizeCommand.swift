@@ -9,7 +9,7 @@ public struct NormalizeCommand: ParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        commandName: "coex-normalize",
+        commandName: StageName.normalize.command,
         abstract: "Turn webhooks into flat records, one per fact (docs/records.md).",
         discussion: """
             Reads coex-validate's envelopes, or raw webhook bodies (validated here).
@@ -26,7 +26,7 @@ public struct NormalizeCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage(NormalizeStage.name, input: input, accepts: .capturesOrEnvelopes, execute)
+        try runStage(NormalizeStage.name.command, input: input, accepts: .capturesOrEnvelopes, execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

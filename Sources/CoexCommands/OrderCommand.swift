@@ -9,7 +9,7 @@ public struct OrderCommand: ParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        commandName: "coex-order",
+        commandName: StageName.order.command,
         abstract: "Sort records into chat order and number messages (seq).",
         discussion: """
             Reads records (from coex-dedupe). Writes them sorted per business: history
@@ -31,7 +31,7 @@ public struct OrderCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage(OrderStage.name.command, input: input, accepts: .records(from: "coex-dedupe"), execute)
+        try runStage(OrderStage.name.command, input: input, accepts: .records(from: .dedupe), execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

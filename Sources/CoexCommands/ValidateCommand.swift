@@ -9,7 +9,7 @@ public struct ValidateCommand: ParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        commandName: "coex-validate",
+        commandName: StageName.validate.command,
         abstract: "Check that every line is a well-formed Coexistence webhook body.",
         discussion: """
             Valid lines go to stdout as envelopes carrying their provenance:
@@ -26,7 +26,7 @@ public struct ValidateCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     public func run() throws {
-        try runStage(ValidateStage.name, input: input, accepts: .captures, execute)
+        try runStage(ValidateStage.name.command, input: input, accepts: .captures, execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {

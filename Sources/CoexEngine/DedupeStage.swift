@@ -29,7 +29,7 @@ public final class DedupeStage: RecordStage {
     public init(_ settings: SpillSettings) {
         self.settings = settings
         core = DedupeCore()
-        claim = MemoryClaim(settings.pool)
+        claim = MemoryClaim(settings)
     }
 
     deinit { claim.release() }

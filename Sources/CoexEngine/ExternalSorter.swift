@@ -45,7 +45,7 @@ public final class ExternalSorter {
         arena = ByteArena(chunkSize: min(ByteArena.defaultChunkSize, max(64 << 10, budget / 8)))
         self.stage = stage
         temporaryDirectory = settings.temporaryDirectory
-        claim = MemoryClaim(settings.pool)
+        claim = MemoryClaim(settings)
     }
 
     deinit { claim.release() }

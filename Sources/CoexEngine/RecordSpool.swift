@@ -17,7 +17,7 @@ public final class RecordSpool {
     public init(stage: StageName, _ settings: SpillSettings) {
         self.stage = stage
         self.settings = settings
-        claim = MemoryClaim(settings.pool)
+        claim = MemoryClaim(settings)
     }
 
     deinit { claim.release() }

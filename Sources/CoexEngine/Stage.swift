@@ -161,16 +161,23 @@ public final class MemoryPool: Sendable {
     public func give(_ bytes: Int) { used.subtract(bytes, ordering: .relaxed) }
 }
 
-/// What one store has taken of the pool, grown in steps as the store grows.
+/// What one store has taken of the pool, grown in steps as the store grows. Up to its
+/// floor a store needs nothing from the pool: with the pool taken by the others it still
+/// works in runs of that size, instead of spilling at every record.
 public struct MemoryClaim {
     private let pool: MemoryPool
+    private let floor: Int
     public private(set) var taken = 0
     private static let step = 4 << 20
 
-    public init(_ pool: MemoryPool) { self.pool = pool }
+    public init(_ settings: SpillSettings) {
+        pool = settings.pool
+        floor = min(settings.budget, 4 << 20)
+    }
 
     /// Whether the store may hold `bytes`: takes more of the pool when needed.
     public mutating func cover(_ bytes: Int) -> Bool {
+        let bytes = bytes - floor
         guard bytes > taken else { return true }
         let more = max(Self.step, bytes - taken)
         guard pool.take(more) else { return false }

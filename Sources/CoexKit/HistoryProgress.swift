@@ -10,6 +10,9 @@ public struct HistoryProgress: Sendable, Equatable {
     public var repeated: [(phase: Int, chunkOrder: Int)] = []
     public var lastProgress = 0
 
+    /// The `source` of a report record: the stage that makes it.
+    public static let reportSource = "coex-order"
+
     public init(wabaID: String, phoneNumberID: String) {
         self.wabaID = wabaID
         self.phoneNumberID = phoneNumberID
@@ -52,7 +55,7 @@ public struct HistoryProgress: Sendable, Equatable {
 
     /// The report as a history_chunk record without phase or chunk_order.
     public func record() -> Record {
-        var r = Record(kind: .historyChunk, wabaID: wabaID, provenance: Provenance(source: "coex-order", line: 0))
+        var r = Record(kind: .historyChunk, wabaID: wabaID, provenance: Provenance(source: Self.reportSource, line: 0))
         r.phoneNumberID = phoneNumberID
         r.progress = lastProgress
         r.threadCount = nil

@@ -15,3 +15,9 @@ extension JSONParser {
         }
     }
 }
+
+/// A line of spaces, tabs and carriage returns only (or none): it says nothing.
+@inlinable public func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    for byte in bytes where byte != 0x20 && byte != 0x09 && byte != 0x0D { return false }
+    return true
+}

@@ -3,6 +3,7 @@
 // Built only with `--sanitize=fuzzer` (fuzz/run.sh); a plain build links it too,
 // as an executable that does nothing, so it cannot rot unseen.
 // No top-level code: libFuzzer's main calls LLVMFuzzerTestOneInput.
+import CoexEngine
 import CoexJSON
 import CoexKit
 import Foundation
@@ -150,7 +151,7 @@ func fuzzOne(_ data: [UInt8]) {
                                   kept: after.valid - before.valid, line: line)
         let dropped = after.rejectedRecords - before.rejectedRecords
         for r in rejects {
-            checkReject(r, raw: line, stage: ValidateStage.name, provenance: provenance, parser: parser, line: line)
+            checkReject(r, raw: line, stage: ValidateStage.name.command, provenance: provenance, parser: parser, line: line)
         }
         switch outcome {
         case .blank:
@@ -189,7 +190,7 @@ func fuzzOne(_ data: [UInt8]) {
         for r in rawRejects {
             // An envelope-shaped line is read as an envelope: its rejects name the envelope's provenance.
             if r.provenance == provenance {
-                checkReject(r, raw: line, stage: NormalizeStage.name, provenance: provenance, parser: parser, line: line)
+                checkReject(r, raw: line, stage: NormalizeStage.name.command, provenance: provenance, parser: parser, line: line)
             }
         }
         let isEnvelope = (try? parser.parse(line)).flatMap(Envelope.read) != nil

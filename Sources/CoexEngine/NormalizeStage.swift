@@ -1,4 +1,5 @@
 import CoexJSON
+import CoexKit
 
 public struct NormalizeStageCounts: Sendable, Equatable {
     public var lines = 0
@@ -25,7 +26,7 @@ public struct NormalizeStageCounts: Sendable, Equatable {
 /// coex-normalize, one line at a time. Takes coex-validate's envelopes, or raw
 /// webhook bodies, which it then validates itself so that nothing bad slips through.
 public struct NormalizeStage {
-    public static let name = "coex-normalize"
+    public static let name = StageName.normalize
     public var counts = NormalizeStageCounts()
     public var normalizer = Normalizer()
     private let parser = JSONParser()
@@ -41,7 +42,7 @@ public struct NormalizeStage {
             counts.blank += 1
             return
         }
-        guard let root = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: Self.name,
+        guard let root = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: Self.name.command,
                                       rejects: &rejects)
         else {
             counts.rejected += 1
@@ -52,7 +53,7 @@ public struct NormalizeStage {
             // webhook, and its bad records exactly those coex-validate counted.
             if let reason = WebhookValidator.checkEnvelope(envelope.body) {
                 counts.rejected += 1
-                rejects.append(Reject(provenance: envelope.provenance, stage: Self.name, reason: reason,
+                rejects.append(Reject(provenance: envelope.provenance, stage: Self.name.command, reason: reason,
                                       raw: Array(bytes)))
                 return
             }
@@ -76,7 +77,7 @@ public struct NormalizeStage {
         let badBefore = normalizer.counts.badRecords
         if let reason = WebhookValidator.checkEnvelope(root) {
             counts.rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, raw: Array(bytes)))
+            rejects.append(Reject(provenance: provenance, stage: Self.name.command, reason: reason, raw: Array(bytes)))
             return
         }
         let countsBefore = normalizer.counts
@@ -102,14 +103,14 @@ public struct NormalizeStage {
             records.removeSubrange(start...)
             normalizer.counts = countsBefore
             counts.rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, path: path, raw: Array(bytes)))
+            rejects.append(Reject(provenance: provenance, stage: Self.name.command, reason: reason, path: path, raw: Array(bytes)))
         case .valid(let dropped):
             counts.normalized += 1
             counts.rejectedRecords += dropped.count
             // One copy of the line, shared by its rejects (arrays share storage until written).
             let raw = dropped.isEmpty ? [] : Array(bytes)
             for bad in dropped {
-                rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
+                rejects.append(Reject(provenance: provenance, stage: Self.name.command, reason: bad.reason, path: bad.path,
                                       raw: raw))
             }
         }

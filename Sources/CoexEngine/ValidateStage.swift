@@ -1,4 +1,5 @@
 import CoexJSON
+import CoexKit
 
 public struct ValidateCounts: Sendable, Equatable {
     public var lines = 0
@@ -21,7 +22,7 @@ public struct ValidateCounts: Sendable, Equatable {
 /// coex-validate, one line at a time: a valid line becomes an envelope, a bad
 /// line or record a reject.
 public struct ValidateStage {
-    public static let name = "coex-validate"
+    public static let name = StageName.validate
     public var counts = ValidateCounts()
     private let parser = JSONParser()
 
@@ -38,7 +39,7 @@ public struct ValidateStage {
             counts.blank += 1
             return
         }
-        guard let root = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: Self.name,
+        guard let root = parser.parse(line: bytes, padded: padded, provenance: provenance, stage: Self.name.command,
                                       rejects: &rejects)
         else {
             counts.rejected += 1
@@ -47,14 +48,14 @@ public struct ValidateStage {
         switch WebhookValidator.check(root) {
         case .rejected(let reason, let path):
             counts.rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: Self.name, reason: reason, path: path, raw: Array(bytes)))
+            rejects.append(Reject(provenance: provenance, stage: Self.name.command, reason: reason, path: path, raw: Array(bytes)))
         case .valid(let dropped):
             counts.valid += 1
             counts.rejectedRecords += dropped.count
             // One copy of the line, shared by its rejects (arrays share storage until written).
             let raw = dropped.isEmpty ? [] : Array(bytes)
             for bad in dropped {
-                rejects.append(Reject(provenance: provenance, stage: Self.name, reason: bad.reason, path: bad.path,
+                rejects.append(Reject(provenance: provenance, stage: Self.name.command, reason: bad.reason, path: bad.path,
                                       raw: raw))
             }
             if let bodyOut {
@@ -67,11 +68,6 @@ public struct ValidateStage {
             }
         }
     }
-}
-
-@inlinable func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
-    for byte in bytes where byte != 0x20 && byte != 0x09 && byte != 0x0D { return false }
-    return true
 }
 
 /// The line without surrounding whitespace, so the envelope stays one compact line.
