@@ -26,22 +26,6 @@ public struct RecordReader {
         }
     }
 
-    /// The record of a line read in place (see `RecordView`), or nil (blank, or a reject).
-    /// The view is valid until the next call.
-    public mutating func view(
-        _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]
-    ) -> RecordView? {
-        guard let value = value(bytes, padded: padded, provenance: provenance, rejects: &rejects) else { return nil }
-        guard let view = RecordView(value) else {
-            rejected += 1
-            rejects.append(Reject(provenance: provenance, stage: stage,
-                                  reason: "not a coex record: needs an object with a known \"kind\" and a string \"waba_id\"",
-                                  raw: Array(bytes)))
-            return nil
-        }
-        return view
-    }
-
     /// The JSON of a line, counted: nil for a blank line, or a reject when it is not JSON.
     private mutating func value(
         _ bytes: UnsafeRawBufferPointer, padded: Bool, provenance: Provenance, rejects: inout [Reject]

@@ -124,3 +124,38 @@ public enum LoadCheck {
         return nil
     }
 }
+
+extension LoadOrder {
+    /// The key of `key(of:ordinal:into:)` from the record's members (nil: absent).
+    static func build(
+        _ key: inout [UInt8], waba: UnsafeRawBufferPointer, kind: RecordKind, wamid: UnsafeRawBufferPointer?,
+        status: UnsafeRawBufferPointer?, original: UnsafeRawBufferPointer?, version: Int64?, timestamp: Int64?,
+        arrival: Int64?, ordinal: Int
+    ) {
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: waba)
+        key.append(0)
+        let cls = recordClass(kind)
+        key.append(cls.rawValue)
+        switch cls {
+        case .message:
+            if let wamid { key.append(contentsOf: wamid) }
+            key.append(0)
+            key.append(kind == .message ? 0 : 1)
+            append(&key, version ?? 0)
+        case .status:
+            if let wamid { key.append(contentsOf: wamid) }
+            key.append(0)
+            if let status { key.append(contentsOf: status) }
+            key.append(0)
+            append(&key, timestamp ?? Int64.max)
+            append(&key, arrival ?? Int64(Int.max))
+        case .change:
+            if let original { key.append(contentsOf: original) }
+            key.append(0)
+        case .contact, .other:
+            append(&key, arrival ?? Int64(Int.max))
+        }
+        append(&key, Int64(ordinal))
+    }
+}

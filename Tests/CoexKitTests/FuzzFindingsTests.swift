@@ -1,4 +1,5 @@
 import CoexJSON
+import CoexEngine
 import Testing
 
 @testable import CoexKit

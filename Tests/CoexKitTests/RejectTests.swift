@@ -1,5 +1,6 @@
 import CoexJSON
 import Foundation
+import CoexEngine
 import Testing
 
 @testable import CoexKit

@@ -1,5 +1,6 @@
 import CoexIO
 import CoexJSON
+import CoexEngine
 import Testing
 
 @testable import CoexKit
