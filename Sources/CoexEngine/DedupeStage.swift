@@ -169,8 +169,8 @@ public final class DedupeStage: RecordStage {
             frame.append(contentsOf: [0, 0, 0, 0])
             try partition(digest).write(frame)
         }
-        // The held records go to their partitions; they were counted in already.
-        for (record, digest, position) in core.takeHeld() {
+        // The held records go to their partitions, one at a time; they were counted in already.
+        try core.takeHeld { record, digest, position throws(IOError) in
             try write(record: record, key: DedupeKey(held: true, digest: digest), position: position)
         }
         counts.add(core.counts)
@@ -259,12 +259,14 @@ struct DedupeCore {
     }
 
     /// Hands over the held records (to spill them), leaving none held.
-    mutating func takeHeld() -> [(Record, Digest128, Int)] {
-        let all = entries.compactMap { e in RecordCodec.decode(arena.bytes(e.slot)).map { ($0, e.digest, e.position) } }
+    mutating func takeHeld(_ body: (Record, Digest128, Int) throws(IOError) -> Void) throws(IOError) {
+        for e in entries {
+            guard let record = RecordCodec.decode(arena.bytes(e.slot), cache: &cache) else { continue }
+            try body(record, e.digest, e.position)
+        }
         entries = []
         held = [:]
         arena.removeAll()
-        return all
     }
 
     private mutating func store(_ record: Record) -> ByteArena.Slot {
