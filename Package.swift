@@ -99,7 +99,8 @@ let package = Package(
             dependencies: ["CoexKit", "CoexJSON", "CoexIO", "CoexSamples"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
+        .testTarget(name: "CoexSQLiteTests", dependencies: ["CoexSQLite"]),
+        .testTarget(name: "CoexArchiveTests", dependencies: ["CoexArchive"]),
         // Scratch folders and running the built executables, for the test targets below.
         .target(name: "CoexTestSupport", path: "Tests/CoexTestSupport"),
         .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite", "CoexJSON", "CoexSamples", "CoexTestSupport"]),
