@@ -25,18 +25,19 @@ public enum StoreSchema {
     /// (a newer schema, or an SQLite file coex did not write).
     @discardableResult
     public static func check(_ db: Database) throws(StoreError) -> Int32 {
-        let found = try sql { try db.userVersion }
+        let found: Int32
+        let tables: Int64
+        do {
+            found = try db.userVersion
+            tables = try db.integer("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+        } catch {
+            throw .sqlite(error)
+        }
         if found > version {
             throw .newerSchema(path: db.path, found: found, supported: version)
         }
-        if found == 0 {
-            // Version 0 is also what any SQLite file without coex's schema reports.
-            let tables = try sql {
-                let s = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
-                return try s.step() ? s.int(at: 0) : 0
-            }
-            if tables > 0 { throw .foreignDatabase(path: db.path) }
-        }
+        // Version 0 is also what any SQLite file without coex's schema reports.
+        if found == 0 && tables > 0 { throw .foreignDatabase(path: db.path) }
         return found
     }
 
@@ -46,10 +47,8 @@ public enum StoreSchema {
     public static func migrate(_ db: Database) throws(StoreError) -> Int32 {
         let found = try check(db)
         for migration in migrations where migration.version > found {
-            try sql {
-                try db.execute(migration.sql)
-                try db.setUserVersion(migration.version)
-            }
+            try db.run(migration.sql)
+            do { try db.setUserVersion(migration.version) } catch { throw .sqlite(error) }
         }
         return found
     }
