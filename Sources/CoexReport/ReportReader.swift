@@ -111,28 +111,26 @@ public enum ReportReader {
 
     /// The schema version, or why the file is not a database this binary may report.
     static func checkSchema(_ db: Database, path: String) throws(ReportError) -> Int32 {
-        let version: Int32
-        let tables: Int
+        let state: StoreSchema.State
         do {
-            version = try db.userVersion
-            let s = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
-            tables = try s.step() ? s.int(at: 0) : 0
+            state = try StoreSchema.state(of: db)
         } catch {
             // SQLITE_NOTADB (26): the header is not SQLite's.
             if error.code == 26 { throw .notCoexDatabase(path: path, reason: "not an SQLite database") }
             throw .sqlite(path: path, error)
         }
-        if version > StoreSchema.version {
+        switch state {
+        case .known(let version):
+            return version
+        case .newer(let version):
             throw .newerSchema(path: path, found: version, supported: StoreSchema.version)
-        }
-        if version <= 0 {
+        case .foreign:
+            throw .notCoexDatabase(path: path, reason: "an SQLite database with tables but no coex schema version")
+        case .empty:
             throw .notCoexDatabase(
                 path: path,
-                reason: tables > 0
-                    ? "an SQLite database with tables but no coex schema version"
-                    : "an SQLite database without tables: no coex schema, or a first load that never completed")
+                reason: "an SQLite database without tables: no coex schema, or a first load that never completed")
         }
-        return version
     }
 
     // MARK: Gathering

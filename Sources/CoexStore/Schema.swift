@@ -21,24 +21,44 @@ public enum StoreSchema {
 
     public static var version: Int32 { migrations.last!.version }
 
-    /// The database's schema version, or an error when this binary must not touch it
+    /// What a database file holds, as far as this binary can tell.
+    public enum State: Equatable, Sendable {
+        /// No schema version and no table: a new file (or one a killed load of an older coex
+        /// left before its first commit).
+        case empty
+        /// A schema this binary knows (1...`version`).
+        case known(Int32)
+        /// Written by a newer coex.
+        case newer(Int32)
+        /// Tables but no schema version: an SQLite file coex did not write.
+        case foreign
+    }
+
+    /// The one schema check of every reader and writer of business databases (coex-load,
+    /// coex-report, coex-export); each says in its own words what a state means for it. Reads
+    /// only the header and the schema table. A file that is not SQLite fails here with
+    /// `SQLITE_NOTADB`.
+    public static func state(of db: Database) throws(SQLiteError) -> State {
+        let found = try db.userVersion
+        if found > version { return .newer(found) }
+        if found > 0 { return .known(found) }
+        // Version 0 (or below) is also what any SQLite file without coex's schema reports.
+        let tables = try db.integer("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+        return tables > 0 ? .foreign : .empty
+    }
+
+    /// The database's schema version (0: empty), or an error when a load must not touch it
     /// (a newer schema, or an SQLite file coex did not write).
     @discardableResult
     public static func check(_ db: Database) throws(StoreError) -> Int32 {
-        let found: Int32
-        let tables: Int64
-        do {
-            found = try db.userVersion
-            tables = try db.integer("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
-        } catch {
-            throw .sqlite(error)
+        let state: State
+        do { state = try Self.state(of: db) } catch { throw .sqlite(error) }
+        switch state {
+        case .empty: return 0
+        case .known(let found): return found
+        case .newer(let found): throw .newerSchema(path: db.path, found: found, supported: version)
+        case .foreign: throw .foreignDatabase(path: db.path)
         }
-        if found > version {
-            throw .newerSchema(path: db.path, found: found, supported: version)
-        }
-        // Version 0 is also what any SQLite file without coex's schema reports.
-        if found == 0 && tables > 0 { throw .foreignDatabase(path: db.path) }
-        return found
     }
 
     /// Brings `db` to the current version. Call inside the load's transaction.
