@@ -2,9 +2,10 @@ import CoexJSON
 import CoexKit
 import CoexSQLite
 
-/// One run's load into one business database: everything happens inside one transaction,
-/// so a crash at any moment leaves the database as it was before the run or as the
-/// complete result (and a re-run completes it).
+/// One run's load into one business database. A database that exists is updated in one WAL
+/// transaction; one that does not is built beside its path without journal and renamed into
+/// place complete (DatabaseBuild). Either way a crash at any moment leaves the database as it
+/// was before the run (or no database) or the complete result, and a re-run completes it.
 ///
 /// Use: `init` (opens, migrates, records this run's identity facts), `add` every record of
 /// the business in `LoadOrder` (records of one wamid must be adjacent), then `finish`.
@@ -40,6 +41,8 @@ public final class BusinessLoad {
     /// The connection, its prepared statements and the run's transaction, released together
     /// when the load ends (so that the file is closed), whether it finished or failed.
     private var connection: LoadConnection?
+    /// A database that did not exist: built beside `path` and renamed into place by `finish`.
+    private var build: DatabaseBuild?
     var db: Database { connection!.db }
     var s: LoadStatements { connection!.statements }
 
@@ -76,7 +79,7 @@ public final class BusinessLoad {
     var statusesStoredAtStart = true
     /// Whether any row naming a user was stored before this run (else none can need reconciling).
     var rowsStoredAtStart = true
-    /// The chat indexes were dropped at the start, to be built once the rows are in.
+    /// The secondary indexes are built once the rows are in (`finish`).
     var indexesDeferred = false
     var phones: [String: String] = [:]
     var phonesWithoutDisplay: Set<String> = []
@@ -101,24 +104,47 @@ public final class BusinessLoad {
         self.wabaID = wabaID
         self.inputs = inputs
         self.time = time
+        build = try DatabaseBuild.claim(path)
         let db: Database
         do {
             // Journal mode is switched only once the schema version is known to be ours:
             // a refused database must stay byte for byte as it was.
-            db = try Database(path: path, mode: .create, writeAheadLog: false)
+            db = try Database(path: build?.buildPath ?? path, mode: .create, writeAheadLog: false)
         } catch {
             throw .sqlite(error)
         }
-        try StoreSchema.check(db)
-        try db.run("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         let transaction: Database.Transaction
-        do { transaction = try db.begin(.immediate) } catch { throw .sqlite(error) }
-        // From here on a throw releases the transaction, which rolls back.
-        previousVersion = try StoreSchema.migrate(db)
+        if build != nil {
+            do {
+                // Nothing to roll back to: a build that fails is removed whole. So no journal, and
+                // no fsync until the file is complete.
+                try db.setJournalMode(.off)
+                try db.execute("PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;" + Self.cachePragmas)
+                transaction = try db.begin(.immediate)
+            } catch {
+                throw .sqlite(error)
+            }
+            previousVersion = try StoreSchema.migrate(db, deferringIndexes: true)
+            indexesDeferred = true
+            rowsStoredAtStart = false
+            statusesStoredAtStart = false
+        } else {
+            try StoreSchema.check(db)
+            do {
+                try db.setJournalMode(.wal)
+                try db.execute("PRAGMA synchronous = NORMAL;" + Self.cachePragmas)
+                transaction = try db.begin(.immediate)
+            } catch {
+                throw .sqlite(error)
+            }
+            // From here on a throw releases the transaction, which rolls back.
+            previousVersion = try StoreSchema.migrate(db)
+        }
         let statements: LoadStatements
         do { statements = try LoadStatements(db) } catch { throw .sqlite(error) }
         connection = LoadConnection(db: db, statements: statements, transaction: transaction)
         try loadIdentity(identity)
+        guard build == nil else { return }
         arrivalBase = try db.count("SELECT coalesce(max(arrival), 0) + 1 FROM messages")
         orderFinal = arrivalBase == 1
         statusesStoredAtStart = try db.count("SELECT EXISTS (SELECT 1 FROM statuses)") == 1
@@ -127,9 +153,9 @@ public final class BusinessLoad {
                 OR EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM pending_changes)
             """) == 1
         if !rowsStoredAtStart && StoreSchema.version == 1 {
-            // Nothing to reconcile: the chat indexes are built once at the end, which is
-            // cheaper than inserting every row's key into them at random places.
-            try db.run(StoreSchema.dropChatIndexes)
+            // Nothing to reconcile: the secondary indexes are built once at the end, as for a
+            // new database.
+            try StoreSchema.dropIndexes(db)
             indexesDeferred = true
         }
         try db.statement("SELECT DISTINCT original_message_id FROM pending_changes").rows {
@@ -137,15 +163,32 @@ public final class BusinessLoad {
         }
     }
 
-    /// Ends the load: with `commit`, commits the run's transaction; else rolls it back. The
-    /// connection is closed either way.
+    /// A bigger page cache than SQLite's 2 MiB default keeps the B-trees' upper pages and the
+    /// run's dirty pages in memory; temporary tables and index sorts stay in memory too.
+    static let cachePragmas = " PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;"
+
+    deinit {
+        // The connection first: the building file goes once nothing has it open.
+        try? end(commit: false)
+        build?.discard()
+    }
+
+    /// Ends the load: with `commit`, commits the run's transaction (and a new database is
+    /// switched to WAL, the journal mode readers and later runs expect); else rolls it back.
+    /// The connection is closed either way, when this returns.
     func end(commit: Bool) throws(StoreError) {
         guard let connection else { return }
         self.connection = nil
-        if commit {
-            do { try connection.transaction.commit() } catch { throw .sqlite(error) }
-        } else {
+        guard commit else {
+            // A build without journal cannot roll back, but its file is removed anyway.
             connection.transaction.rollback()
+            return
+        }
+        do {
+            try connection.transaction.commit()
+            if build != nil { try connection.db.setJournalMode(.wal) }
+        } catch {
+            throw .sqlite(error)
         }
     }
 
@@ -237,10 +280,13 @@ public final class BusinessLoad {
         do {
             try settle()
             try end(commit: true)
+            try build?.publish()
         } catch {
             try? end(commit: false)
+            build?.discard()
             throw error
         }
+        build = nil
         return counts
     }
 

@@ -13,7 +13,7 @@ extension BusinessLoad {
         try writePhones()
         try updateStatuses()
         try updateChatOrder()
-        if indexesDeferred { try db.run(StoreSchema.chatIndexes) }
+        if indexesDeferred { try StoreSchema.createIndexes(db, above: 0) }
         try recordImport()
     }
 

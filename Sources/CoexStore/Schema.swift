@@ -11,12 +11,17 @@ import CoexSQLite
 public enum StoreSchema {
     public struct Migration: Sendable {
         public let version: Int32
+        /// Tables (and anything a table needs to be written to).
         public let sql: String
+        /// Secondary indexes: a new database gets them after its rows, which is cheaper than
+        /// inserting every key at a random place of a growing B-tree. So a migration's `sql`
+        /// must not rely on an earlier migration's indexes.
+        public let indexes: String
     }
 
     /// In version order, without gaps, starting at 1.
     public static let migrations: [Migration] = [
-        Migration(version: 1, sql: version1),
+        Migration(version: 1, sql: version1, indexes: version1Indexes),
     ]
 
     public static var version: Int32 { migrations.last!.version }
@@ -62,33 +67,49 @@ public enum StoreSchema {
     }
 
     /// Brings `db` to the current version. Call inside the load's transaction.
-    /// Returns the version the database had before.
+    /// Returns the version the database had before. With `deferringIndexes`, the migrations'
+    /// secondary indexes are left for `createIndexes(_:above:)` once the rows are in.
     @discardableResult
-    public static func migrate(_ db: Database) throws(StoreError) -> Int32 {
+    public static func migrate(_ db: Database, deferringIndexes: Bool = false) throws(StoreError) -> Int32 {
         let found = try check(db)
         for migration in migrations where migration.version > found {
             try db.run(migration.sql)
+            if !deferringIndexes { try db.run(migration.indexes) }
             do { try db.setUserVersion(migration.version) } catch { throw .sqlite(error) }
         }
         return found
+    }
+
+    /// The secondary indexes of every migration above `version`.
+    static func createIndexes(_ db: Database, above version: Int32) throws(StoreError) {
+        for migration in migrations where migration.version > version {
+            try db.run(migration.indexes)
+        }
     }
 
     // Key choices (see docs/schema.md): wamid-keyed tables are written in wamid order
     // by coex-load, so their B-trees grow at one end; small tables keyed by text use
     // WITHOUT ROWID so that the key is the table. No column records when a run happened,
     // except in `imports`, so that re-running an import changes nothing else.
-    /// The chat indexes of version 1: every row of a user, by chat key (wa_id, else user_id).
-    /// Identity reconciliation finds a user's stored rows through them. A load into a
-    /// database without such rows builds them once at the end instead of row by row.
-    static let chatIndexes = """
+    /// The secondary indexes of version 1. The chat indexes hold every row of a user by chat
+    /// key (wa_id, else user_id): identity reconciliation finds a user's stored rows through
+    /// them.
+    static let version1Indexes = """
+        CREATE INDEX contacts_contact_key ON contacts (contact_key);
+        CREATE INDEX pending_changes_original ON pending_changes (original_message_id);
         CREATE INDEX messages_chat ON messages (coalesce(contact_wa_id, contact_user_id));
         CREATE INDEX statuses_chat ON statuses (coalesce(contact_wa_id, contact_user_id));
         CREATE INDEX pending_changes_chat ON pending_changes (coalesce(contact_wa_id, contact_user_id));
         """
 
-    static let dropChatIndexes = """
-        DROP INDEX messages_chat; DROP INDEX statuses_chat; DROP INDEX pending_changes_chat;
-        """
+    /// Drops every secondary index (of a database at `version` whose tables hold no rows), for
+    /// `createIndexes(_:above: 0)` to build them again after the rows.
+    static func dropIndexes(_ db: Database) throws(StoreError) {
+        var names: [String] = []
+        try db.statement("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+            .rows { names.append($0.text(at: 0)) }
+        for name in names { try db.run("DROP INDEX \"\(name)\"") }
+    }
 
     static let version1 = """
         CREATE TABLE messages (
@@ -173,7 +194,6 @@ public enum StoreSchema {
             updated_at INTEGER,
             PRIMARY KEY (phone_number_id, contact_key)
         ) WITHOUT ROWID;
-        CREATE INDEX contacts_contact_key ON contacts (contact_key);
 
         CREATE TABLE pending_changes (
             kind TEXT NOT NULL,
@@ -193,7 +213,6 @@ public enum StoreSchema {
             source TEXT NOT NULL,
             PRIMARY KEY (kind, wamid)
         ) WITHOUT ROWID;
-        CREATE INDEX pending_changes_original ON pending_changes (original_message_id);
 
         CREATE TABLE user_ids (
             wa_id TEXT NOT NULL,
@@ -266,8 +285,6 @@ public enum StoreSchema {
             extra TEXT,
             source TEXT NOT NULL
         ) WITHOUT ROWID;
-
-        \(chatIndexes)
 
         CREATE TABLE imports (
             import_id INTEGER PRIMARY KEY,
