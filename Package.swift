@@ -103,7 +103,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSamples", "CoexTestSupport"]),
-        .testTarget(name: "CoexStorageTests", dependencies: ["CoexSQLite", "CoexArchive"]),
+        .testTarget(name: "CoexSQLiteTests", dependencies: ["CoexSQLite"]),
+        .testTarget(name: "CoexArchiveTests", dependencies: ["CoexArchive"]),
         // Scratch folders and running the built executables, for the test targets below.
         .target(name: "CoexTestSupport", path: "Tests/CoexTestSupport"),
         .testTarget(name: "CoexStoreTests", dependencies: ["CoexStore", "CoexKit", "CoexSQLite", "CoexJSON", "CoexSamples", "CoexTestSupport"]),

@@ -130,35 +130,37 @@ public enum ArchiveExport {
         } catch {
             throw .notADatabase(path: path, reason: sqliteMessage(error))
         }
+        let state: StoreSchema.State
         do {
-            try StoreSchema.check(db)
-            let tables = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('messages', 'imports')")
-            guard try tables.step(), tables.int(at: 0) == 2 else { throw ExportError.notACoexDatabase(path: path) }
-        } catch let error as ExportError {
-            throw error
-        } catch StoreError.newerSchema(_, let found, let supported) {
-            throw .newerSchema(path: path, found: found, supported: supported)
-        } catch StoreError.foreignDatabase {
-            throw .notACoexDatabase(path: path)
-        } catch StoreError.sqlite(let error) {
+            state = try StoreSchema.state(of: db)
+        } catch {
             if error.isBusy { throw .locked(path: path) }
             throw .notADatabase(path: path, reason: sqliteMessage(error))
+        }
+        switch state {
+        case .known:
+            break
+        case .newer(let found):
+            throw .newerSchema(path: path, found: found, supported: StoreSchema.version)
+        case .foreign, .empty:
+            throw .notACoexDatabase(path: path)
+        }
+        // A schema version alone is not enough to export: the rows must be there to read.
+        let tables: Int64
+        do {
+            tables = try db.integer(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('messages', 'imports')")
         } catch {
-            if (error as? SQLiteError)?.isBusy == true { throw .locked(path: path) }
+            if error.isBusy { throw .locked(path: path) }
             throw .notADatabase(path: path, reason: sqliteMessage(error))
         }
+        guard tables == 2 else { throw .notACoexDatabase(path: path) }
         return db
     }
 
     /// SQLite's own words ("file is not a database"), without the SQL around them.
-    private static func sqliteMessage(_ error: any Error) -> String {
-        switch error as? SQLiteError {
-        case .openFailed(_, _, _, let message)?, .prepareFailed(_, _, _, let message)?,
-             .stepFailed(_, _, _, let message)?:
-            return message
-        default:
-            return "\(error)"
-        }
+    private static func sqliteMessage(_ error: SQLiteError) -> String {
+        error.message ?? error.description
     }
 }
 

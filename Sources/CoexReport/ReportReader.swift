@@ -60,11 +60,9 @@ public enum ReportReader {
     static func open(_ name: String, shownAs path: String) throws(ReportError) -> Database {
         do {
             return try Database(path: name, mode: .readOnly)
-        } catch let error as SQLiteError {
+        } catch {
             if case let .openFailed(_, _, _, message) = error { throw .cannotOpen(path: path, reason: message) }
             throw .sqlite(path: path, error)
-        } catch {
-            throw .cannotOpen(path: path, reason: "\(error)")
         }
     }
 
@@ -101,9 +99,7 @@ public enum ReportReader {
     public static func read(_ db: Database, wabaID: String, path: String) throws(ReportError) -> BusinessReport {
         let version = try checkSchema(db, path: path)
         do {
-            try db.execute("BEGIN")
-            defer { try? db.execute("COMMIT") }
-            return try gather(db, wabaID: wabaID, path: path, version: version)
+            return try db.transaction(.deferred) { try gather(db, wabaID: wabaID, path: path, version: version) }
         } catch let error as ReportError {
             throw error
         } catch let error as SQLiteError {
@@ -115,30 +111,26 @@ public enum ReportReader {
 
     /// The schema version, or why the file is not a database this binary may report.
     static func checkSchema(_ db: Database, path: String) throws(ReportError) -> Int32 {
-        let version: Int32
-        let tables: Int
+        let state: StoreSchema.State
         do {
-            version = try db.userVersion
-            let s = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
-            tables = try s.step() ? s.int(at: 0) : 0
-        } catch let error as SQLiteError {
+            state = try StoreSchema.state(of: db)
+        } catch {
             // SQLITE_NOTADB (26): the header is not SQLite's.
             if error.code == 26 { throw .notCoexDatabase(path: path, reason: "not an SQLite database") }
             throw .sqlite(path: path, error)
-        } catch {
-            throw .cannotOpen(path: path, reason: "\(error)")
         }
-        if version > StoreSchema.version {
+        switch state {
+        case .known(let version):
+            return version
+        case .newer(let version):
             throw .newerSchema(path: path, found: version, supported: StoreSchema.version)
-        }
-        if version <= 0 {
+        case .foreign:
+            throw .notCoexDatabase(path: path, reason: "an SQLite database with tables but no coex schema version")
+        case .empty:
             throw .notCoexDatabase(
                 path: path,
-                reason: tables > 0
-                    ? "an SQLite database with tables but no coex schema version"
-                    : "an SQLite database without tables: no coex schema, or a first load that never completed")
+                reason: "an SQLite database without tables: no coex schema, or a first load that never completed")
         }
-        return version
     }
 
     // MARK: Gathering

@@ -21,6 +21,10 @@ public enum SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
     case multipleStatements(sql: String)
     /// A list of values was bound to a statement that expects a different number of parameters.
     case parameterCountMismatch(sql: String, expected: Int, given: Int)
+    /// A PRAGMA that SQLite answers with its outcome (journal_mode) kept another value.
+    case pragmaRefused(sql: String, result: String)
+    /// COMMIT of a `Database.Transaction` that was already committed or rolled back.
+    case notInTransaction(sql: String)
 
     /// The primary result code (`SQLITE_CONSTRAINT`, ...), or nil when SQLite was never called.
     public var code: Int32? {
@@ -29,7 +33,7 @@ public enum SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
              .bindFailed(_, _, let code, _, _), .stepFailed(_, let code, _, _),
              .snapshotFailed(_, _, let code, _, _):
             return code
-        case .emptyStatement, .multipleStatements, .parameterCountMismatch:
+        case .emptyStatement, .multipleStatements, .parameterCountMismatch, .pragmaRefused, .notInTransaction:
             return nil
         }
     }
@@ -41,23 +45,36 @@ public enum SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
              .bindFailed(_, _, _, let code, _), .stepFailed(_, _, let code, _),
              .snapshotFailed(_, _, _, let code, _):
             return code
-        case .emptyStatement, .multipleStatements, .parameterCountMismatch:
+        case .emptyStatement, .multipleStatements, .parameterCountMismatch, .pragmaRefused, .notInTransaction:
             return nil
         }
     }
 
-    /// The SQL that failed, or nil for failures to open a database.
     /// SQLITE_BUSY or SQLITE_LOCKED: another connection held a lock past the busy timeout.
     public var isBusy: Bool { code == 5 || code == 6 }
 
+    /// The SQL that failed, or nil for failures to open a database.
     public var sql: String? {
         switch self {
         case .openFailed: return nil
         case .prepareFailed(let sql, _, _, _), .bindFailed(_, let sql, _, _, _),
              .stepFailed(let sql, _, _, _), .snapshotFailed(_, let sql, _, _, _),
              .emptyStatement(let sql), .multipleStatements(let sql),
-             .parameterCountMismatch(let sql, _, _):
+             .parameterCountMismatch(let sql, _, _), .pragmaRefused(let sql, _), .notInTransaction(let sql):
             return sql
+        }
+    }
+
+    /// SQLite's own message ("UNIQUE constraint failed: messages.wamid"), or nil when SQLite was
+    /// never called.
+    public var message: String? {
+        switch self {
+        case .openFailed(_, _, _, let message), .prepareFailed(_, _, _, let message),
+             .bindFailed(_, _, _, _, let message), .stepFailed(_, _, _, let message),
+             .snapshotFailed(_, _, _, _, let message):
+            return message
+        case .emptyStatement, .multipleStatements, .parameterCountMismatch, .pragmaRefused, .notInTransaction:
+            return nil
         }
     }
 
@@ -79,6 +96,10 @@ public enum SQLiteError: Error, CustomStringConvertible, Sendable, Equatable {
             return "Expected one SQL statement but found several; run scripts with Database.execute. SQL: \(Self.excerpt(sql))"
         case let .parameterCountMismatch(sql, expected, given):
             return "Statement expects \(expected) parameter value(s) but \(given) were given. SQL: \(Self.excerpt(sql))"
+        case let .pragmaRefused(sql, result):
+            return "SQLite kept \(result.isEmpty ? "its setting" : "'\(result)'") instead. SQL: \(Self.excerpt(sql))"
+        case let .notInTransaction(sql):
+            return "No transaction is open (it was committed or rolled back already). SQL: \(Self.excerpt(sql))"
         }
     }
 

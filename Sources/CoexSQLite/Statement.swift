@@ -30,56 +30,64 @@ public final class Statement {
 
     // MARK: Binding
 
-    public func bind(_ value: Int64, at index: Int) throws {
+    public func bind(_ value: Int64, at index: Int) throws(SQLiteError) {
         try check(sqlite3_bind_int64(handle, Int32(clamping: index), value), parameter: index)
     }
 
-    public func bind(_ value: Int, at index: Int) throws {
+    public func bind(_ value: Int, at index: Int) throws(SQLiteError) {
         try bind(Int64(value), at: index)
     }
 
-    public func bind(_ value: Double, at index: Int) throws {
+    public func bind(_ value: Double, at index: Int) throws(SQLiteError) {
         try check(sqlite3_bind_double(handle, Int32(clamping: index), value), parameter: index)
     }
 
-    public func bind(_ value: String, at index: Int) throws {
+    public func bind(_ value: String, at index: Int) throws(SQLiteError) {
         var value = value
-        let rc = value.withUTF8 { utf8 -> Int32 in
-            guard let count = Int32(exactly: utf8.count) else { return SQLITE_TOOBIG }
-            guard let base = utf8.baseAddress else {
-                // A nil pointer would bind NULL, not the empty string.
-                return sqlite3_bind_text(handle, Int32(clamping: index), "", 0, sqliteTransient)
-            }
-            let text = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
-            return sqlite3_bind_text(handle, Int32(clamping: index), text, count, sqliteTransient)
-        }
+        let rc = value.withUTF8 { utf8 in textRC(UnsafeRawBufferPointer(utf8), at: index) }
         try check(rc, parameter: index)
     }
 
-    public func bind(_ value: [UInt8], at index: Int) throws {
-        try value.withUnsafeBytes { try bind(bytes: $0, at: index) }
+    public func bind(_ value: [UInt8], at index: Int) throws(SQLiteError) {
+        let rc = value.withUnsafeBytes { bytes in blobRC(bytes, at: index) }
+        try check(rc, parameter: index)
     }
 
     /// Binds a blob without first copying it into an Array.
-    public func bind(bytes: UnsafeRawBufferPointer, at index: Int) throws {
-        guard let count = Int32(exactly: bytes.count) else {
-            throw bindError(SQLITE_TOOBIG, parameter: index, message: "blob is larger than SQLite's 2 GiB limit")
-        }
-        let rc: Int32
-        if let base = bytes.baseAddress {
-            rc = sqlite3_bind_blob(handle, Int32(clamping: index), base, count, sqliteTransient)
-        } else {
-            // A nil pointer would bind NULL, not an empty blob.
-            rc = sqlite3_bind_zeroblob(handle, Int32(clamping: index), 0)
-        }
-        try check(rc, parameter: index)
+    public func bind(bytes: UnsafeRawBufferPointer, at index: Int) throws(SQLiteError) {
+        try check(blobRC(bytes, at: index), parameter: index)
     }
 
-    public func bindNull(at index: Int) throws {
+    private func blobRC(_ bytes: UnsafeRawBufferPointer, at index: Int) -> Int32 {
+        guard let count = Int32(exactly: bytes.count) else { return SQLITE_TOOBIG }
+        guard let base = bytes.baseAddress else {
+            // A nil pointer would bind NULL, not an empty blob.
+            return sqlite3_bind_zeroblob(handle, Int32(clamping: index), 0)
+        }
+        return sqlite3_bind_blob(handle, Int32(clamping: index), base, count, sqliteTransient)
+    }
+
+    /// Binds UTF-8 bytes as text (a JSON value as the record carried it) without first making a
+    /// String of them. The bytes must be valid UTF-8, as SQLite does not check.
+    public func bind(utf8 bytes: UnsafeRawBufferPointer, at index: Int) throws(SQLiteError) {
+        try check(textRC(bytes, at: index), parameter: index)
+    }
+
+    private func textRC(_ bytes: UnsafeRawBufferPointer, at index: Int) -> Int32 {
+        guard let count = Int32(exactly: bytes.count) else { return SQLITE_TOOBIG }
+        guard let base = bytes.baseAddress else {
+            // A nil pointer would bind NULL, not the empty string.
+            return sqlite3_bind_text(handle, Int32(clamping: index), "", 0, sqliteTransient)
+        }
+        return sqlite3_bind_text(handle, Int32(clamping: index), base.assumingMemoryBound(to: CChar.self), count,
+                                 sqliteTransient)
+    }
+
+    public func bindNull(at index: Int) throws(SQLiteError) {
         try check(sqlite3_bind_null(handle, Int32(clamping: index)), parameter: index)
     }
 
-    public func bind(_ value: SQLiteValue, at index: Int) throws {
+    public func bind(_ value: SQLiteValue, at index: Int) throws(SQLiteError) {
         switch value {
         case .null: try bindNull(at: index)
         case .integer(let v): try bind(v, at: index)
@@ -90,7 +98,7 @@ public final class Statement {
     }
 
     /// Binds `values` to parameters 1...n; their number must match the statement's parameters.
-    public func bind(_ values: [SQLiteValue]) throws {
+    public func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
         let expected = parameterCount
         guard values.count == expected else {
             throw SQLiteError.parameterCountMismatch(sql: sql, expected: expected, given: values.count)
@@ -109,7 +117,7 @@ public final class Statement {
     // MARK: Running
 
     /// Advances to the next row: true when a row is available, false when the statement is done.
-    public func step() throws -> Bool {
+    public func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
@@ -129,19 +137,28 @@ public final class Statement {
 
     /// Runs the statement with its current bindings to completion, then resets it (also on failure,
     /// so a reused statement never keeps a read transaction open).
-    public func execute() throws {
+    public func execute() throws(SQLiteError) {
         defer { sqlite3_reset(handle) }
         while try step() {}
     }
 
     /// Binds `values` (see `bind(_:)`), runs to completion and resets.
-    public func execute(_ values: [SQLiteValue]) throws {
+    public func execute(_ values: [SQLiteValue]) throws(SQLiteError) {
         try bind(values)
         try execute()
     }
 
     /// Calls `body` once per result row, from the first row (the statement is reset before and after).
     /// Read the current row through the column getters on the statement passed to `body`.
+    public func forEachRow(_ body: (Statement) -> Void) throws(SQLiteError) {
+        sqlite3_reset(handle)
+        defer { sqlite3_reset(handle) }
+        while try step() {
+            body(self)
+        }
+    }
+
+    /// `forEachRow` for a body that may throw; the error is the body's or SQLite's.
     public func forEachRow(_ body: (Statement) throws -> Void) throws {
         sqlite3_reset(handle)
         defer { sqlite3_reset(handle) }
@@ -151,9 +168,16 @@ public final class Statement {
     }
 
     /// Collects `transform` of each result row, from the first row.
+    public func mapRows<T>(_ transform: (Statement) -> T) throws(SQLiteError) -> [T] {
+        var rows: [T] = []
+        try forEachRow { rows.append(transform($0)) }
+        return rows
+    }
+
+    /// `mapRows` for a transform that may throw; the error is the transform's or SQLite's.
     public func mapRows<T>(_ transform: (Statement) throws -> T) throws -> [T] {
         var rows: [T] = []
-        try forEachRow { rows.append(try transform($0)) }
+        try forEachRow { (row: Statement) throws in rows.append(try transform(row)) }
         return rows
     }
 
@@ -213,7 +237,7 @@ public final class Statement {
     // MARK: Errors
 
     @inline(__always)
-    private func check(_ rc: Int32, parameter: Int) throws {
+    private func check(_ rc: Int32, parameter: Int) throws(SQLiteError) {
         guard rc == SQLITE_OK else { throw bindError(rc, parameter: parameter, message: nil) }
     }
 

@@ -11,65 +11,105 @@ import CoexSQLite
 public enum StoreSchema {
     public struct Migration: Sendable {
         public let version: Int32
+        /// Tables (and anything a table needs to be written to).
         public let sql: String
+        /// Secondary indexes: a new database gets them after its rows, which is cheaper than
+        /// inserting every key at a random place of a growing B-tree. So a migration's `sql`
+        /// must not rely on an earlier migration's indexes.
+        public let indexes: String
     }
 
     /// In version order, without gaps, starting at 1.
     public static let migrations: [Migration] = [
-        Migration(version: 1, sql: version1),
+        Migration(version: 1, sql: version1, indexes: version1Indexes),
     ]
 
     public static var version: Int32 { migrations.last!.version }
 
-    /// The database's schema version, or an error when this binary must not touch it
+    /// What a database file holds, as far as this binary can tell.
+    public enum State: Equatable, Sendable {
+        /// No schema version and no table: a new file (or one a killed load of an older coex
+        /// left before its first commit).
+        case empty
+        /// A schema this binary knows (1...`version`).
+        case known(Int32)
+        /// Written by a newer coex.
+        case newer(Int32)
+        /// Tables but no schema version: an SQLite file coex did not write.
+        case foreign
+    }
+
+    /// The one schema check of every reader and writer of business databases (coex-load,
+    /// coex-report, coex-export); each says in its own words what a state means for it. Reads
+    /// only the header and the schema table. A file that is not SQLite fails here with
+    /// `SQLITE_NOTADB`.
+    public static func state(of db: Database) throws(SQLiteError) -> State {
+        let found = try db.userVersion
+        if found > version { return .newer(found) }
+        if found > 0 { return .known(found) }
+        // Version 0 (or below) is also what any SQLite file without coex's schema reports.
+        let tables = try db.integer("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+        return tables > 0 ? .foreign : .empty
+    }
+
+    /// The database's schema version (0: empty), or an error when a load must not touch it
     /// (a newer schema, or an SQLite file coex did not write).
     @discardableResult
     public static func check(_ db: Database) throws(StoreError) -> Int32 {
-        let found = try sql { try db.userVersion }
-        if found > version {
-            throw .newerSchema(path: db.path, found: found, supported: version)
+        let state: State
+        do { state = try Self.state(of: db) } catch { throw .sqlite(error) }
+        switch state {
+        case .empty: return 0
+        case .known(let found): return found
+        case .newer(let found): throw .newerSchema(path: db.path, found: found, supported: version)
+        case .foreign: throw .foreignDatabase(path: db.path)
         }
-        if found == 0 {
-            // Version 0 is also what any SQLite file without coex's schema reports.
-            let tables = try sql {
-                let s = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
-                return try s.step() ? s.int(at: 0) : 0
-            }
-            if tables > 0 { throw .foreignDatabase(path: db.path) }
+    }
+
+    /// Brings `db` to the current version. Call inside the load's transaction.
+    /// Returns the version the database had before. With `deferringIndexes`, the migrations'
+    /// secondary indexes are left for `createIndexes(_:above:)` once the rows are in.
+    @discardableResult
+    public static func migrate(_ db: Database, deferringIndexes: Bool = false) throws(StoreError) -> Int32 {
+        let found = try check(db)
+        for migration in migrations where migration.version > found {
+            try db.run(migration.sql)
+            if !deferringIndexes { try db.run(migration.indexes) }
+            do { try db.setUserVersion(migration.version) } catch { throw .sqlite(error) }
         }
         return found
     }
 
-    /// Brings `db` to the current version. Call inside the load's transaction.
-    /// Returns the version the database had before.
-    @discardableResult
-    public static func migrate(_ db: Database) throws(StoreError) -> Int32 {
-        let found = try check(db)
-        for migration in migrations where migration.version > found {
-            try sql {
-                try db.execute(migration.sql)
-                try db.setUserVersion(migration.version)
-            }
+    /// The secondary indexes of every migration above `version`.
+    static func createIndexes(_ db: Database, above version: Int32) throws(StoreError) {
+        for migration in migrations where migration.version > version {
+            try db.run(migration.indexes)
         }
-        return found
     }
 
     // Key choices (see docs/schema.md): wamid-keyed tables are written in wamid order
     // by coex-load, so their B-trees grow at one end; small tables keyed by text use
     // WITHOUT ROWID so that the key is the table. No column records when a run happened,
     // except in `imports`, so that re-running an import changes nothing else.
-    /// The chat indexes of version 1: every row of a user, by chat key (wa_id, else user_id).
-    /// Identity reconciliation finds a user's stored rows through them. A load into a
-    /// database without such rows builds them once at the end instead of row by row.
-    static let chatIndexes = """
+    /// The secondary indexes of version 1. The chat indexes hold every row of a user by chat
+    /// key (wa_id, else user_id): identity reconciliation finds a user's stored rows through
+    /// them.
+    static let version1Indexes = """
+        CREATE INDEX contacts_contact_key ON contacts (contact_key);
+        CREATE INDEX pending_changes_original ON pending_changes (original_message_id);
         CREATE INDEX messages_chat ON messages (coalesce(contact_wa_id, contact_user_id));
         CREATE INDEX statuses_chat ON statuses (coalesce(contact_wa_id, contact_user_id));
         CREATE INDEX pending_changes_chat ON pending_changes (coalesce(contact_wa_id, contact_user_id));
         """
 
-    static let dropChatIndexes = """
-        DROP INDEX messages_chat; DROP INDEX statuses_chat; DROP INDEX pending_changes_chat;
-        """
+    /// Drops every secondary index (of a database at `version` whose tables hold no rows), for
+    /// `createIndexes(_:above: 0)` to build them again after the rows.
+    static func dropIndexes(_ db: Database) throws(StoreError) {
+        var names: [String] = []
+        try db.statement("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+            .rows { names.append($0.text(at: 0)) }
+        for name in names { try db.run("DROP INDEX \"\(name)\"") }
+    }
 
     static let version1 = """
         CREATE TABLE messages (
@@ -154,7 +194,6 @@ public enum StoreSchema {
             updated_at INTEGER,
             PRIMARY KEY (phone_number_id, contact_key)
         ) WITHOUT ROWID;
-        CREATE INDEX contacts_contact_key ON contacts (contact_key);
 
         CREATE TABLE pending_changes (
             kind TEXT NOT NULL,
@@ -174,7 +213,6 @@ public enum StoreSchema {
             source TEXT NOT NULL,
             PRIMARY KEY (kind, wamid)
         ) WITHOUT ROWID;
-        CREATE INDEX pending_changes_original ON pending_changes (original_message_id);
 
         CREATE TABLE user_ids (
             wa_id TEXT NOT NULL,
@@ -247,8 +285,6 @@ public enum StoreSchema {
             extra TEXT,
             source TEXT NOT NULL
         ) WITHOUT ROWID;
-
-        \(chatIndexes)
 
         CREATE TABLE imports (
             import_id INTEGER PRIMARY KEY,

@@ -154,6 +154,61 @@ import Glibc
         _ = sawMixed
     }
 
+    /// kill -9 of coex-load while it creates databases: each is absent or complete (a hidden
+    /// building file may be left, which nothing takes for a database), and a re-run builds the
+    /// missing ones exactly and leaves no building file.
+    @Test func killDashNineWhileCreatingLeavesNoneOrWhole() throws {
+        let dir = try TempDir("coex-kill-new")
+        let capture = dir.file("cap.ndjson")
+        try Tools.bash("coex-gen --seed 12 --size 16MB > \(Tools.quote(capture))")
+        let state = dir.file("state.ndjson")
+        try Tools.pipe([capture], to: state)
+        let reference = dir.file("reference")
+        let start = Date()
+        try Tools.bash("coex-load --out-dir \(Tools.quote(reference)) \(Tools.quote(state))")
+        let duration = Date().timeIntervalSince(start)
+        var full: [String: [String: [String]]] = [:]
+        for name in try databases(in: reference) { full[name] = try dump(reference + "/" + name) }
+        #expect(full.count == 8)
+
+        var killedRunning = 0
+        var leftBuilding = 0
+        for (i, fraction) in [0.2, 0.45, 0.7].enumerated() {
+            let target = dir.file("kill\(i)")
+            let process = Process()
+            process.executableURL = try Tools.binDirectory().appendingPathComponent("coex-load")
+            process.arguments = ["--out-dir", target, state]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: duration * fraction)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            if process.terminationReason == .uncaughtSignal { killedRunning += 1 }
+
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+            leftBuilding += left.filter { $0.hasSuffix(".building") }.count
+            for name in left {
+                let isDatabase = name.hasSuffix(".sqlite")
+                #expect(isDatabase || (name.hasPrefix(".") && name.hasSuffix(".building")),
+                        "kill \(i): \(name) is neither a database nor a building file")
+                #expect(!BusinessFile.suffixes.contains { name.hasSuffix($0) } || isDatabase, "kill \(i): \(name)")
+                guard isDatabase else { continue }
+                #expect(try scalar(target + "/" + name, "PRAGMA integrity_check") == "ok", "kill \(i): \(name)")
+                #expect(try dump(target + "/" + name) == full[name], "kill \(i) at \(fraction): \(name) is not complete")
+            }
+
+            try Tools.bash("coex-load --out-dir \(Tools.quote(target)) \(Tools.quote(state))")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: target).sorted() == full.keys.sorted(),
+                    "kill \(i): the re-run left other files")
+            for name in full.keys.sorted() {
+                #expect(try dump(target + "/" + name) == full[name], "kill \(i): \(name) after the re-run")
+            }
+        }
+        #expect(killedRunning >= 2)
+        _ = leftBuilding
+    }
+
     /// Records coex-load cannot store are rejects (with their line), never a crash; the
     /// rest of the input loads.
     @Test func unsafeBusinessIDsAreRejected() throws {

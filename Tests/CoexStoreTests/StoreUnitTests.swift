@@ -99,6 +99,34 @@ private func load(_ records: [Record], into path: String, time: Int64 = 1) throw
         #expect(throws: StoreError.foreignDatabase(path: path)) { _ = try load([], into: path) }
     }
 
+    /// The one check coex-load, coex-report and coex-export share: each state as the file shows it.
+    @Test func schemaStateOfEveryKindOfFile() throws {
+        let dir = try TempDir()
+        func state(_ setup: String) throws -> StoreSchema.State {
+            let path = dir.file(UUID().uuidString + ".sqlite")
+            let db = try Database(path: path, mode: .create, writeAheadLog: false)
+            try db.execute(setup)
+            return try StoreSchema.state(of: Database(path: path, mode: .readOnly))
+        }
+        #expect(try state("") == .empty)
+        #expect(try state("CREATE TABLE people (name TEXT)") == .foreign)
+        #expect(try state("CREATE TABLE people (name TEXT); PRAGMA user_version = -1") == .foreign)
+        #expect(try state("PRAGMA user_version = 1") == .known(1))
+        #expect(try state("PRAGMA user_version = \(StoreSchema.version + 1)") == .newer(StoreSchema.version + 1))
+        let loaded = dir.file("loaded.sqlite")
+        _ = try load([message("w1", ts: 1, arrival: 0)], into: loaded)
+        #expect(try StoreSchema.state(of: Database(path: loaded, mode: .readOnly)) == .known(StoreSchema.version))
+        // Not SQLite at all: SQLite's own error, SQLITE_NOTADB.
+        let text = dir.file("notes.sqlite")
+        try String(repeating: "not a database ", count: 20).write(toFile: text, atomically: true, encoding: .utf8)
+        #expect(throws: SQLiteError.self) { try StoreSchema.state(of: Database(path: text, mode: .readOnly)) }
+        do {
+            _ = try StoreSchema.state(of: Database(path: text, mode: .readOnly))
+        } catch {
+            #expect(error.code == 26)
+        }
+    }
+
     @Test func unsafeBusinessIDs() throws {
         for id in ["", ".", "..", "a/b", "x\0y"] {
             #expect(!BusinessFile.isSafe(id))

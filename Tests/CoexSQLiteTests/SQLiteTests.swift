@@ -125,7 +125,7 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
         do {
             _ = try db.prepare(sql)
             Issue.record("prepare should have failed")
-        } catch let error as SQLiteError {
+        } catch {
             guard case .prepareFailed = error else { Issue.record("unexpected \(error)"); return }
             #expect(error.code == 1)
             #expect(error.sql == sql)
@@ -144,7 +144,7 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
         do {
             try insert.execute(["wamid.secret-1", "private body text"])
             Issue.record("duplicate insert should have failed")
-        } catch let error as SQLiteError {
+        } catch {
             guard case .stepFailed = error else { Issue.record("unexpected \(error)"); return }
             #expect(error.code == 19)  // SQLITE_CONSTRAINT
             #expect(error.extendedCode == 2067)  // SQLITE_CONSTRAINT_UNIQUE
@@ -171,7 +171,7 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
                 INSERT INTO a VALUES (3);
                 """)
             Issue.record("script should have failed")
-        } catch let error as SQLiteError {
+        } catch {
             #expect(error.sql == "INSERT INTO a VALUES (NULL);")
             #expect(error.extendedCode == 1299)  // SQLITE_CONSTRAINT_NOTNULL
         }
@@ -205,7 +205,7 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
         do {
             try statement.bind(5, at: 3)
             Issue.record("binding a missing parameter should fail")
-        } catch let error as SQLiteError {
+        } catch {
             guard case .bindFailed(parameter: 3, sql: "SELECT ?", code: 25, extendedCode: 25, _) = error else {
                 Issue.record("unexpected \(error)"); return
             }
@@ -268,7 +268,7 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
         do {
             _ = try Database(path: path, mode: .readWrite)
             Issue.record("open should have failed")
-        } catch let error as SQLiteError {
+        } catch {
             guard case .openFailed(path: path, code: 14, _, _) = error else { Issue.record("unexpected \(error)"); return }
             #expect(error.description.contains(path))
             #expect(error.description.contains("SQLITE_CANTOPEN"))
@@ -283,10 +283,12 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
         let clock = ContinuousClock()
         try holder.transaction {
             let started = clock.now
-            do {
-                try waiter.transaction { try waiter.execute("INSERT INTO message (wamid) VALUES ('blocked')") }
+            do throws(SQLiteError) {
+                try waiter.transaction { () throws(SQLiteError) in
+                    try waiter.execute("INSERT INTO message (wamid) VALUES ('blocked')")
+                }
                 Issue.record("second writer should have been refused")
-            } catch let error as SQLiteError {
+            } catch {
                 #expect(error.code == 5)  // SQLITE_BUSY
                 #expect(error.sql == "BEGIN IMMEDIATE")
             }
@@ -306,7 +308,7 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
         do {
             try db.execute("INSERT INTO message (wamid) VALUES ('x')")
             Issue.record("write should have failed")
-        } catch let error as SQLiteError {
+        } catch {
             #expect(error.code == 8)  // SQLITE_READONLY
         }
     }
@@ -340,7 +342,7 @@ private func count(_ db: Database, _ table: String = "message") throws -> Int64 
         do {
             try db.vacuumInto(snapshotPath)
             Issue.record("second snapshot to the same path should fail")
-        } catch let error as SQLiteError {
+        } catch {
             guard case .snapshotFailed(destination: snapshotPath, _, _, _, _) = error else {
                 Issue.record("unexpected \(error)"); return
             }

@@ -6,7 +6,7 @@ final class TemporaryDirectory {
 
     init() throws {
         let base = FileManager.default.temporaryDirectory.path
-        path = base + "/coex-storage-tests-" + UUID().uuidString
+        path = base + "/coex-archive-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
     }
 
