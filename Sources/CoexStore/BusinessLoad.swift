@@ -164,8 +164,10 @@ public final class BusinessLoad {
     }
 
     /// A bigger page cache than SQLite's 2 MiB default keeps the B-trees' upper pages and the
-    /// run's dirty pages in memory; temporary tables and index sorts stay in memory too.
-    static let cachePragmas = " PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;"
+    /// run's dirty pages in memory. Temporary tables and index sorts go to files: for a large
+    /// business (the chat order renumbering, the indexes of a new database) they are
+    /// hundreds of MB, past any --memory.
+    static let cachePragmas = " PRAGMA cache_size = -32768; PRAGMA temp_store = FILE;"
 
     deinit {
         // The connection first: the building file goes once nothing has it open.
