@@ -41,6 +41,11 @@ public final class BusinessLoad {
     /// The connection, its prepared statements and the run's transaction, released together
     /// when the load ends (so that the file is closed), whether it finished or failed.
     private var connection: LoadConnection?
+    /// Facts and pending changes, written in key order; released with the connection.
+    var held: HeldRows?
+    struct HeldRows {
+        var accountEvents, historyChunks, syncErrors, errors, pending: KeyOrderedRows
+    }
     /// A database that did not exist: built beside `path` and renamed into place by `finish`.
     private var build: DatabaseBuild?
     var db: Database { connection!.db }
@@ -86,6 +91,7 @@ public final class BusinessLoad {
     private var lastStatus: (wamid: String, status: String)?
     var fed = 0
     private var scratch = JSONWriter(capacity: 1024)
+    var binder = RowBinder()
 
     /// Opens (creating if needed) the database at `path` and starts the run's transaction.
     /// - Parameters:
@@ -143,6 +149,11 @@ public final class BusinessLoad {
         let statements: LoadStatements
         do { statements = try LoadStatements(db) } catch { throw .sqlite(error) }
         connection = LoadConnection(db: db, statements: statements, transaction: transaction)
+        held = HeldRows(
+            accountEvents: KeyOrderedRows(statements.insertAccountEvent),
+            historyChunks: KeyOrderedRows(statements.insertHistoryChunk),
+            syncErrors: KeyOrderedRows(statements.insertSyncError), errors: KeyOrderedRows(statements.insertError),
+            pending: KeyOrderedRows(statements.upsertPending))
         try loadIdentity(identity)
         guard build == nil else { return }
         arrivalBase = try db.count("SELECT coalesce(max(arrival), 0) + 1 FROM messages")
@@ -181,6 +192,7 @@ public final class BusinessLoad {
     func end(commit: Bool) throws(StoreError) {
         guard let connection else { return }
         self.connection = nil
+        held = nil
         guard commit else {
             // A build without journal cannot roll back, but its file is removed anyway.
             connection.transaction.rollback()
@@ -262,13 +274,17 @@ public final class BusinessLoad {
             // Its pair and change went into user_ids / user_id_changes with the run's identity facts.
             break
         case .accountEvent:
-            try s.insertAccountEvent.run(Rows.accountEventValues(r, id: Rows.factID(r, scratch: &scratch)))
+            let id = Rows.factID(r, scratch: &scratch)
+            try hold(\.accountEvents, key: id, Rows.accountEventValues(r, id: id))
         case .historyChunk:
-            try s.insertHistoryChunk.run(Rows.historyChunkValues(r, id: Rows.factID(r, scratch: &scratch)))
+            let id = Rows.factID(r, scratch: &scratch)
+            try hold(\.historyChunks, key: id, Rows.historyChunkValues(r, id: id))
         case .syncError:
-            try s.insertSyncError.run(Rows.syncErrorValues(r, id: Rows.factID(r, scratch: &scratch)))
+            let id = Rows.factID(r, scratch: &scratch)
+            try hold(\.syncErrors, key: id, Rows.syncErrorValues(r, id: id))
         case .error:
-            try s.insertError.run(Rows.errorValues(r, id: Rows.factID(r, scratch: &scratch)))
+            let id = Rows.factID(r, scratch: &scratch)
+            try hold(\.errors, key: id, Rows.errorValues(r, id: id))
         case .message, .messageVersion, .edit, .revoke:
             break
         }
@@ -292,6 +308,26 @@ public final class BusinessLoad {
         return counts
     }
 
+    // MARK: Rows held for key order
+
+    func hold(_ table: WritableKeyPath<HeldRows, KeyOrderedRows>, key: String, _ values: [SQLiteValue]) throws(StoreError) {
+        if held![keyPath: table].add(key: key, values) { try writeHeld(table) }
+    }
+
+    func writeHeld(_ table: WritableKeyPath<HeldRows, KeyOrderedRows>) throws(StoreError) {
+        // A pending change counts as stored when its row was written or took its content.
+        let countsPending = table == \HeldRows.pending
+        try held![keyPath: table].write { changed in
+            if countsPending && changed > 0 { tally.pendingStored += 1 }
+        }
+    }
+
+    func writeAllHeld() throws(StoreError) {
+        for table in [\HeldRows.accountEvents, \.historyChunks, \.syncErrors, \.errors, \.pending] {
+            try writeHeld(table)
+        }
+    }
+
     // MARK: Statuses and contacts
 
     private func loadStatus(_ r: Record) throws(StoreError) {
@@ -303,7 +339,12 @@ public final class BusinessLoad {
         statusWamids.insert(wamid)
         var r = r
         resolve(&r)
-        try s.upsertStatus.run(Rows.statusValues(r))
+        do throws(SQLiteError) {
+            try binder.bindStatus(r, to: s.upsertStatus)
+            try s.upsertStatus.execute()
+        } catch {
+            throw .sqlite(error)
+        }
         if db.changes > 0 {
             tally.statusesWritten += 1
             touchedWamids.insert(wamid)

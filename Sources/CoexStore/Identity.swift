@@ -165,6 +165,8 @@ public final class IdentityGraph {
     public private(set) var pairs: [UserIDPair: SeenSpan] = [:]
     public private(set) var changes: [UserIDChange: UserIDChangeSeen] = [:]
     private var resolved: [Node: ChatIdentity] = [:]
+    /// Every joined identifier's user, so that resolving (once per row written) is one lookup.
+    private var identityOf: [Node: ChatIdentity] = [:]
     private var membersByRoot: [Node: [Node]] = [:]
     private var resolvedValid = false
 
@@ -205,8 +207,8 @@ public final class IdentityGraph {
         let wa = nonEmpty(waID)
         let user = nonEmpty(userID)
         if !resolvedValid { resolveAll() }
-        if let wa, let found = resolved[find(.wa(wa))] { return found }
-        if let user, let found = resolved[find(.user(user))] { return found }
+        if let wa, let found = identityOf[.wa(wa)] { return found }
+        if let user, let found = identityOf[.user(user)] { return found }
         // Never joined to anything: the record's own identifiers.
         return ChatIdentity(waID: wa, userID: user)
     }
@@ -291,6 +293,12 @@ public final class IdentityGraph {
                     < (c.userLastChange[b] ?? Int64.min, c.userLastPair[b] ?? Int64.min, b)
             }
             resolved[root] = ChatIdentity(waID: c.wa?.id, userID: user)
+        }
+        identityOf = [:]
+        identityOf.reserveCapacity(parent.count)
+        for (root, members) in membersByRoot {
+            guard let identity = resolved[root] else { continue }
+            for node in members { identityOf[node] = identity }
         }
         resolvedValid = true
     }

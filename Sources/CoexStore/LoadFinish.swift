@@ -8,6 +8,7 @@ extension BusinessLoad {
     func settle() throws(StoreError) {
         try flushMessages()
         try flushChanges()
+        try writeAllHeld()
         try reconcileIdentity()
         try writeContacts()
         try writePhones()

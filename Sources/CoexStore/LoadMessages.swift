@@ -32,8 +32,13 @@ extension BusinessLoad {
             // The common case: a message never stored, with no change waiting for it. Taken
             // as coex-apply wrote it (edits of the same run already applied).
             let status = try currentStatus(wamid, history: m.status)
-            let values = Rows.messageValues(m, arrival: newArrival(m), seq: m.seq.map(Int64.init), status: status)
-            try s.insertMessage.run(values)
+            let arrival = newArrival(m)
+            do throws(SQLiteError) {
+                try binder.bindMessage(m, arrival: arrival, seq: m.seq.map(Int64.init), status: status, to: s.insertMessage)
+                try s.insertMessage.execute()
+            } catch {
+                throw .sqlite(error)
+            }
             if db.changes > 0 {
                 for v in versions { try s.insertVersion.run(Rows.versionValues(v)) }
                 tally.messagesNew += 1
@@ -163,6 +168,8 @@ extension BusinessLoad {
         }
         var pendingRows: [Record] = []
         if pendingOriginals.contains(wamid) {
+            // Changes this run holds back must be in the table before it is read.
+            if !held!.pending.isEmpty { try writeHeld(\.pending) }
             try s.selectPending.rows([.text(wamid)]) { pendingRows.append(Rows.pending(Rows.row($0), wabaID: wabaID)) }
         }
 
@@ -262,8 +269,7 @@ extension BusinessLoad {
     func storePending(_ c: Record) throws(StoreError) {
         var c = c
         c.pending = true
-        try s.upsertPending.run(Rows.pendingValues(c))
-        if db.changes > 0 { tally.pendingStored += 1 }
+        try hold(\.pending, key: c.kind.rawValue + "\u{0}" + c.wamid!, Rows.pendingValues(c))
         pendingOriginals.insert(c.originalMessageID!)
     }
 }
