@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "coex-report", targets: ["coex-report"]),
         .executable(name: "coex", targets: ["coex"]),
         .executable(name: "coex-gen", targets: ["coex-gen"]),
+        .executable(name: "coex-bench-ceiling", targets: ["coex-bench-ceiling"]),
         // libFuzzer target (fuzz/run.sh builds it with --sanitize=fuzzer); inert in a plain build.
         .executable(name: "coex-fuzz", targets: ["coex-fuzz"]),
     ],
@@ -96,6 +97,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "coex-fuzz", dependencies: ["CoexEngine", "CoexKit", "CoexJSON"]),
+        // bench/import.sh's ceiling: a bare parse + insert loop (python_loader.py's work).
+        .executableTarget(name: "coex-bench-ceiling", dependencies: ["CoexJSON", "CoexIO", "CoexSQLite"]),
 
         .testTarget(
             name: "CoexKitTests",
