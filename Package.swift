@@ -105,6 +105,13 @@ let package = Package(
             dependencies: ["CoexKit", "CoexEngine", "CoexJSON", "CoexIO", "CoexSamples"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "CoexJSONTests", dependencies: ["CoexJSON"]),
+        .testTarget(name: "CoexIOTests", dependencies: ["CoexIO"]),
+        .testTarget(name: "CoexSamplesTests", dependencies: ["CoexSamples", "CoexJSON"]),
+        .testTarget(
+            name: "CoexCLITests",
+            dependencies: ["CoexCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSamples", "CoexTestSupport"]),
         .testTarget(name: "CoexSQLiteTests", dependencies: ["CoexSQLite"]),
         .testTarget(name: "CoexArchiveTests", dependencies: ["CoexArchive"]),
