@@ -101,7 +101,7 @@ public final class ExternalSorter {
 
     /// Runs merged at once, and the read buffer of each: together at most a quarter
     /// of the budget (fewer, smaller when the budget is small).
-    private var fanIn: Int { max(2, min(64, budget / (4 * 64 << 10))) }
+    private var fanIn: Int { max(16, min(64, budget / (4 * 64 << 10))) }
     private var readBuffer: Int { max(4096, min(1 << 20, budget / (4 * fanIn))) }
     private var runCounter = 0
 

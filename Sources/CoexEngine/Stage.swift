@@ -172,7 +172,7 @@ public struct MemoryClaim {
 
     public init(_ settings: SpillSettings) {
         pool = settings.pool
-        floor = min(settings.budget / 4, 4 << 20)
+        floor = max(256 << 10, min(settings.budget / 4, 4 << 20))
     }
 
     /// Whether the store may hold `bytes`: takes more of the pool when needed.
