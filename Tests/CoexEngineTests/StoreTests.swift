@@ -38,7 +38,8 @@ struct StoreTests {
     @Test("a spool gives its records back in order, in memory and from its file")
     func spoolReplays() throws {
         let dir = try TempDir()
-        let records = generatedRecords(businesses: 1, messages: 300)
+        // More than a store's own floor (256 KB), so that the small budget spills.
+        let records = generatedRecords(businesses: 2, messages: 1500)
         for budget in [1 << 30, 64 << 10] {
             let spool = RecordSpool(stage: .apply, settings(budget, in: dir.path))
             for r in records { try spool.append(r) }
