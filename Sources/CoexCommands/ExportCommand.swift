@@ -78,10 +78,12 @@ public struct ExportCommand: ParsableCommand {
         do {
             let s = try ArchiveExport.run(databasePath: db, archivePath: out,
                                           options: ExportOptions(filter: filter, wabaID: wabaID))
-            try? stderr.write("coex-export: \(s.archivePath): \(s.files) files, \(s.archiveBytes) bytes: "
-                + "\(plural(s.messages, "message")), \(plural(s.messageVersions, "message version")), "
-                + "\(s.statuses) status\(s.statuses == 1 ? "" : "es"), \(plural(s.contacts, "contact")), \(plural(s.threads, "thread"))"
-                + (filter.changesData ? " (filtered)" : "") + "\n")
+            var line = "coex-export: \(s.archivePath): \(s.files) files, \(s.archiveBytes) bytes: "
+            line += "\(plural(s.messages, "message")) (\(s.apiMessages) sent through the API), "
+            line += "\(plural(s.messageVersions, "message version")), "
+            line += "\(s.statuses) status\(s.statuses == 1 ? "" : "es"), \(plural(s.contacts, "contact")), "
+            line += plural(s.threads, "thread") + (filter.changesData ? " (filtered)" : "") + "\n"
+            try? stderr.write(line)
             if !contact.isEmpty && s.messages == 0 && s.contacts == 0 {
                 // Most likely a typo or a different spelling of the number (a leading +).
                 try? stderr.write("coex-export: warning: --contact \(contact.joined(separator: ", ")) matches no message and no contact\n")

@@ -16,7 +16,10 @@ public struct ExportSummary: Sendable, Equatable {
     public var format: ArchiveFormat
     public var archiveBytes: Int64
     public var wabaID: String
+    /// Lines of messages.ndjson: message rows and messages sent through the API.
     public var messages = 0
+    /// Of `messages`, those sent through the API (known by their statuses only).
+    public var apiMessages = 0
     public var messageVersions = 0
     public var statuses = 0
     public var contacts = 0

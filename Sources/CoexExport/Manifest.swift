@@ -39,6 +39,7 @@ enum Manifest {
         w.key("counts")
         w.beginObject()
         w.key("messages"); w.int(summary.messages)
+        w.key("api_messages"); w.int(summary.apiMessages)
         w.key("message_versions"); w.int(summary.messageVersions)
         w.key("statuses"); w.int(summary.statuses)
         w.key("contacts"); w.int(summary.contacts)

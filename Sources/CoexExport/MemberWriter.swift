@@ -1,5 +1,6 @@
 import CoexJSON
 import CoexSQLite
+import CoexStore
 
 /// Writes the data members of the archive from the snapshot, one streamed query each.
 struct MemberWriter {
@@ -18,6 +19,7 @@ struct MemberWriter {
     static func chatOrder(_ a: String) -> String {
         "\(a).phone_number_id, coalesce(\(a).contact_wa_id, \(a).contact_user_id), \(a).group_id, \(a).timestamp, \(a).seq, \(a).wamid"
     }
+    private(set) var apiMessages = 0
 
     init(db: Database, work: WorkDirectory, filter: ExportFilter, sourcePath: String) {
         self.db = db
@@ -36,10 +38,19 @@ struct MemberWriter {
     mutating func messagesAndThreads(_ summary: inout ExportSummary) throws -> (messages: StagedMember, threads: [StagedMember]) {
         let columns = try TableColumns("messages", alias: "m", json: ["content", "extra", "errors"], in: db)
         let emojiIndex = columns.jsonFlag.compactMap { $0 }.count + columns.names.count
+        // Messages sent through the API have no row: they come from their statuses, as lines of
+        // the same shape (origin "api"), in chat order by their first status time.
+        let order = (1...6).map { "\(emojiIndex + 1 + $0)" }.joined(separator: ", ")
         let rows = try db.prepare("""
             SELECT \(columns.selectList),
-                CASE WHEN m.type = 'reaction' AND json_valid(m.content) THEN json_extract(m.content, '$.emoji') END
-            FROM messages m ORDER BY \(Self.chatOrder("m"))
+                CASE WHEN m.type = 'reaction' AND json_valid(m.content) THEN json_extract(m.content, '$.emoji') END,
+                \(Self.chatOrder("m"))
+            FROM messages m
+            UNION ALL
+            SELECT \(APIExportColumns.selectList(columns)), NULL,
+                a.phone_number_id, coalesce(a.contact_wa_id, a.contact_user_id), a.group_id, a.timestamp, NULL, a.wamid
+            FROM (\(APIMessagesSQL.select)) a
+            ORDER BY \(order)
             """)
         let versions = try db.prepare(
             "SELECT version, edited_at, type, body FROM message_versions WHERE wamid = ? ORDER BY version")
@@ -53,7 +64,8 @@ struct MemberWriter {
             waID: columns.index("contact_wa_id"), userID: columns.index("contact_user_id"),
             group: columns.index("group_id"), direction: columns.index("direction"), origin: columns.index("origin"),
             type: columns.index("type"), body: columns.index("body"), timestamp: columns.index("timestamp"),
-            editCount: columns.index("edit_count"), revoked: columns.index("revoked"), revokedAt: columns.index("revoked_at"))
+            editCount: columns.index("edit_count"), revoked: columns.index("revoked"), revokedAt: columns.index("revoked_at"),
+            extra: columns.index("extra"), status: columns.index("status"))
 
         let out = try stage("messages.ndjson")
         var threads: [StagedMember] = []
@@ -78,12 +90,22 @@ struct MemberWriter {
                 transcript = file
                 try file.write(TranscriptText.header(key, try readPeople(people, key)))
             }
+            if let t = optionalInt(row, col.timestamp) {
+                timeRange = timeRange.map { (min($0.first, t), max($0.last, t)) } ?? (t, t)
+            }
             let line = TranscriptLine(
                 timestamp: optionalInt(row, col.timestamp), direction: optional(row, col.direction),
                 type: optional(row, col.type), body: optional(row, col.body),
                 reactionEmoji: optional(row, emojiIndex),
                 editCount: row.int(at: col.editCount), revoked: row.int(at: col.revoked) == 1,
-                revokedAt: optionalInt(row, col.revokedAt), origin: optional(row, col.origin))
+                revokedAt: optionalInt(row, col.revokedAt), origin: optional(row, col.origin),
+                status: optional(row, col.status))
+            if line.origin == "api" {
+                apiMessages += 1
+                try transcript!.write(TranscriptText.apiLine(
+                    line, statuses: optional(row, col.extra), group: key.contactKey == nil && key.groupID != nil))
+                return
+            }
             var earlier: [TranscriptVersion] = []
             if line.editCount > 0 {
                 try versions.bind(row.text(at: col.wamid), at: 1)
@@ -94,15 +116,13 @@ struct MemberWriter {
                 edited += 1
             }
             if line.revoked { revoked += 1 }
-            if let t = line.timestamp {
-                timeRange = timeRange.map { (min($0.first, t), max($0.last, t)) } ?? (t, t)
-            }
             try transcript!.write(TranscriptText.line(
                 line, versions: earlier, group: key.contactKey == nil && key.groupID != nil,
                 redacted: filter.redactRevoked))
         }
         if let transcript { threads.append(try transcript.finish()) }
         summary.threads = threads.count
+        summary.apiMessages = apiMessages
         return (try out.finish(), threads)
     }
 

@@ -86,3 +86,32 @@ enum CSV {
         }
     }
 }
+
+/// A message sent through the API as a line of messages.ndjson: the columns of `messages`, from
+/// the `api_messages` query (alias `a`), with what only statuses know (the trail of statuses,
+/// the pricing) in `extra`, where a message's other keys go. Columns statuses cannot tell are
+/// NULL; a later schema's columns too.
+enum APIExportColumns {
+    static func expression(_ name: String) -> String {
+        switch name {
+        case "wamid", "phone_number_id", "contact_wa_id", "contact_user_id", "group_id", "direction", "origin",
+             "status", "timestamp", "source":
+            return "a.\"\(name)\""
+        case "extra":
+            return "json_object('statuses', json(a.trail), 'pricing', json(a.pricing))"
+        case "edit_count", "revoked", "history_asset":
+            return "0"
+        default:
+            return "NULL"
+        }
+    }
+
+    /// The select list matching `columns.selectList` column for column.
+    static func selectList(_ columns: TableColumns) -> String {
+        var select = columns.names.map(expression)
+        for (i, flag) in columns.jsonFlag.enumerated() where flag != nil {
+            select.append("json_valid(\(expression(columns.names[i])))")
+        }
+        return select.joined(separator: ", ")
+    }
+}

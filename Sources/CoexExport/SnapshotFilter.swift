@@ -26,6 +26,7 @@ enum SnapshotFilter {
             }
             if filter.selectsRows { try removeRows(filter, db) }
             if filter.redactRevoked { try redact(db) }
+            if filter.selectsRows || filter.redactRevoked { try rebuildSearch(db) }
         }
         try db.execute("DROP TABLE IF EXISTS temp.export_ids")
         return ids
@@ -88,6 +89,14 @@ enum SnapshotFilter {
                     OR user_id IN temp.export_ids OR wa_id IN temp.export_ids, 0);
                 """)
         }
+    }
+
+    /// The search index's segments still hold the words of rows deleted or blanked above until
+    /// they are merged: rebuilt from what is left, nothing of them remains (schema 2 on).
+    private static func rebuildSearch(_ db: Database) throws {
+        let present = try db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'message_search'")
+        guard try present.step(), present.int(at: 0) == 1 else { return }
+        try db.execute("INSERT INTO message_search (message_search) VALUES ('rebuild')")
     }
 
     /// Revoked messages keep their row (who, when, that it was revoked) but lose what they said.

@@ -1,3 +1,5 @@
+import CoexJSON
+
 /// The chat a message belongs to, and where its transcript goes in the archive:
 /// - a user's chat: `threads/<phone_number_id>/<wa_id>.txt`, or `<user_id>.txt` for a user
 ///   known only by BSUID (the chat key of docs/schema.md);
@@ -63,6 +65,47 @@ struct TranscriptLine {
     var revoked: Bool
     var revokedAt: Int64?
     var origin: String?
+    var status: String? = nil
+}
+
+extension TranscriptText {
+    /// A message sent through the API, known only by its statuses (`extra` of its
+    /// messages.ndjson line: the status trail and the pricing):
+    /// `2026-01-14T13:00:00Z  business → customer  [sent through the API] read (sent ..., read ...); marketing, billable`.
+    static func apiLine(_ m: TranscriptLine, statuses extra: String?, group: Bool) -> String {
+        let time = m.timestamp.map(ExportTime.iso) ?? "(no time)           "
+        var text = "\(time)  \(group ? "business → group" : "business → customer")  [sent through the API]"
+        text += " \(m.status ?? "no status")"
+        let parser = JSONParser()
+        guard let extra, let value = try? parser.parse(extra) else { return text + "\n" }
+        var trail: [String] = []
+        if let statuses = value["statuses"] {
+            for s in statuses.elements { trail.append(statusStep(s)) }
+        }
+        if !trail.isEmpty { text += " (" + trail.joined(separator: ", ") + ")" }
+        if let pricing = value["pricing"], pricing.isObject {
+            var price: [String] = []
+            if let category = pricing["category"]?.string { price.append(oneLine(category)) }
+            if let billable = pricing["billable"]?.bool { price.append(billable ? "billable" : "not billable") }
+            if !price.isEmpty { text += "; " + price.joined(separator: ", ") }
+        }
+        return text + "\n"
+    }
+
+    /// `failed 2026-01-14T15:30:00Z: 131026 Message undeliverable`.
+    static func statusStep(_ s: JSONValue) -> String {
+        var step = s["status"]?.string ?? "?"
+        step += " " + (s["timestamp"]?.int64.map(ExportTime.iso) ?? "(no time)")
+        guard let errors = s["errors"], errors.isArray else { return step }
+        var codes: [String] = []
+        for e in errors.elements {
+            var parts: [String] = []
+            if let code = e["code"]?.int64 { parts.append(String(code)) }
+            if let title = e["title"]?.string { parts.append(title) }
+            codes.append(parts.joined(separator: " "))
+        }
+        return codes.isEmpty ? step : step + ": " + oneLine(codes.joined(separator: "; "))
+    }
 }
 
 /// One earlier version of an edited message.

@@ -29,6 +29,15 @@ public struct BusinessReport: Sendable, Equatable {
     /// Earliest and latest message timestamp; nil when no message has one.
     public var timeRange: TimeRange?
     public var imports = ImportSummary()
+    /// The time the report is as of: `--at`, else the latest time in the database.
+    public var at: Int64?
+    /// Whether `at` was given (`--at`) rather than taken from the database.
+    public var atGiven = false
+    public var onboarding = Onboarding(time: nil, source: .unknown)
+    /// The 24-hour deadline of each phone number's history sync, as `history` lists them.
+    public var syncDeadlines: [SyncDeadline] = []
+    /// Echoes, API sends and inbound messages by month.
+    public var pricing: [PricingMonth] = []
 
     public init(wabaID: String, path: String, schemaVersion: Int) {
         self.wabaID = wabaID

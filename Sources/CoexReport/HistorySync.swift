@@ -69,6 +69,8 @@ public struct HistorySync: Sendable, Equatable {
     public var messages = 0
     /// The latest `entry.time` of a chunk (history webhooks often have none).
     public var lastChunkTime: Int64?
+    /// The earliest `entry.time` of a chunk with progress 100 (the last chunk Meta sends).
+    public var completedAt: Int64?
     /// A 2593109 sync error was received.
     public var declined = false
     /// Its earliest time, when it had one.
@@ -91,6 +93,7 @@ public struct HistorySync: Sendable, Equatable {
             messages += c.messages ?? 0
             if let p = c.progress { progress = max(progress ?? p, p) }
             if let t = c.time { lastChunkTime = max(lastChunkTime ?? t, t) }
+            if let t = c.time, (c.progress ?? 0) >= 100 { completedAt = min(completedAt ?? t, t) }
             guard let phase = c.phase else { continue }
             chunksByPhase[phase, default: 0] += 1
             if let order = c.chunkOrder { orders[phase, default: []].append(order) }

@@ -17,6 +17,8 @@ public enum ReportError: Error, CustomStringConvertible, Sendable, Equatable {
     case notADirectory(path: String, reason: String)
     /// `--out-dir` holds no `*.sqlite` file.
     case noDatabases(directory: String)
+    /// `--search` on a database of schema 1, which has no search index until its next load.
+    case noSearchIndex(path: String, version: Int32)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum ReportError: Error, CustomStringConvertible, Sendable, Equatable {
             "\(path): cannot list the directory: \(reason)"
         case .noDatabases(let directory):
             "\(directory): no *.sqlite database in the directory"
+        case let .noSearchIndex(path, version):
+            "\(path): schema version \(version) has no search index; the next coex-load upgrades it"
         }
     }
 }

@@ -141,6 +141,7 @@ public enum ReportJSON {
         w.endArray()
         w.endObject()
 
+        coexistence(r, &w)
         w.endObject()
     }
 

@@ -45,15 +45,26 @@ public enum ReportReader {
     /// creates when missing (and cannot remove: the next coex-load does). Where it cannot be
     /// created (a read-only directory) and no `-wal` holds data, the file is read as
     /// immutable instead: nothing can be writing to it there.
-    public static func read(path: String) throws(ReportError) -> BusinessReport {
+    /// `at`: the time the windows and deadlines are judged at (nil: the latest time in the database).
+    public static func read(path: String, at: Int64? = nil) throws(ReportError) -> BusinessReport {
+        return try reading(path: path) { db, version in
+            try gather(db, wabaID: wabaID(ofDatabase: path), path: path, version: version, at: at)
+        }
+    }
+
+    /// `body` on the database at `path`, opened read-only and checked as `read(path:)` does,
+    /// inside one read transaction (the one way every report mode reads a database).
+    public static func reading<T>(path: String, _ body: (Database, Int32) throws -> T) throws(ReportError) -> T {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .missing(path: path) }
         if isDirectory.boolValue { throw .cannotOpen(path: path, reason: "is a directory") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw .cannotOpen(path: path, reason: "permission denied") }
         do {
-            return try read(try open(path, shownAs: path), wabaID: wabaID(ofDatabase: path), path: path)
+            let db = try open(path, shownAs: path)
+            return try reading(db, path: path) { try body(db, $0) }
         } catch .sqlite(_, let error) where cannotCreateIndex(error) && !walHoldsData(path) {
-            return try read(try open(immutableURI(path), shownAs: path), wabaID: wabaID(ofDatabase: path), path: path)
+            let db = try open(immutableURI(path), shownAs: path)
+            return try reading(db, path: path) { try body(db, $0) }
         }
     }
 
@@ -96,10 +107,16 @@ public enum ReportReader {
     }
 
     /// The report of an open database (checked as `read(path:)` does).
-    public static func read(_ db: Database, wabaID: String, path: String) throws(ReportError) -> BusinessReport {
+    public static func read(_ db: Database, wabaID: String, path: String, at: Int64? = nil) throws(ReportError) -> BusinessReport {
+        try reading(db, path: path) { version in try gather(db, wabaID: wabaID, path: path, version: version, at: at) }
+    }
+
+    /// `body` inside one read transaction of a database checked as `read(path:)` does; errors
+    /// become `ReportError`s naming `path`.
+    static func reading<T>(_ db: Database, path: String, _ body: (Int32) throws -> T) throws(ReportError) -> T {
         let version = try checkSchema(db, path: path)
         do {
-            return try db.transaction(.deferred) { try gather(db, wabaID: wabaID, path: path, version: version) }
+            return try db.transaction(.deferred) { try body(version) }
         } catch let error as ReportError {
             throw error
         } catch let error as SQLiteError {
@@ -135,8 +152,11 @@ public enum ReportReader {
 
     // MARK: Gathering
 
-    static func gather(_ db: Database, wabaID: String, path: String, version: Int32) throws -> BusinessReport {
+    static func gather(_ db: Database, wabaID: String, path: String, version: Int32, at: Int64?) throws -> BusinessReport {
         var r = BusinessReport(wabaID: wabaID, path: path, schemaVersion: Int(version))
+        r.atGiven = at != nil
+        r.at = try at ?? Onboarding.latestTime(db)
+        r.onboarding = try Onboarding.read(db, at: r.at)
 
         try each(db, "SELECT phone_number_id, display_phone_number FROM phone_numbers ORDER BY phone_number_id") {
             r.phoneNumbers.append(PhoneNumber(id: $0.text(at: 0), display: text($0, 1)))
@@ -154,6 +174,8 @@ public enum ReportReader {
         r.account = AccountSummary(events: events)
 
         r.history = try history(db, phones: r.phoneNumbers)
+        r.syncDeadlines = r.history.map { SyncDeadline($0, onboarding: r.onboarding, at: r.at) }
+        r.pricing = try PricingMonth.read(db)
 
         try each(db, "SELECT origin, direction, count(*) FROM messages GROUP BY origin, direction") {
             r.messages.byOrigin[text($0, 0) ?? "unknown", default: [:]][text($0, 1) ?? "unknown", default: 0] += $0.int(at: 2)

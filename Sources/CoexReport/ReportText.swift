@@ -21,13 +21,17 @@ public enum ReportText {
         if let last = r.imports.lastTime { imports += ", last \(isoTime(last)) (\(last))" }
         if !r.imports.lastInputs.isEmpty { imports += ", inputs: " + r.imports.lastInputs.joined(separator: " ") }
         out.field("imports", imports)
+        asOf(r, into: &out)
 
         out.blank()
         account(r.account, into: &out)
         out.blank()
         history(r.history, into: &out)
+        deadlines(r, into: &out)
         out.blank()
         counts(r, into: &out)
+        out.blank()
+        pricing(r.pricing, into: &out)
         return out.text
     }
 

@@ -163,7 +163,7 @@ public final class BusinessLoad {
             SELECT EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM statuses)
                 OR EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM pending_changes)
             """) == 1
-        if !rowsStoredAtStart && StoreSchema.version == 1 {
+        if !rowsStoredAtStart {
             // Nothing to reconcile: the secondary indexes are built once at the end, as for a
             // new database.
             try StoreSchema.dropIndexes(db)

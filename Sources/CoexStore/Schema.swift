@@ -22,6 +22,7 @@ public enum StoreSchema {
     /// In version order, without gaps, starting at 1.
     public static let migrations: [Migration] = [
         Migration(version: 1, sql: version1, indexes: version1Indexes),
+        Migration(version: 2, sql: version2, indexes: version2Indexes),
     ]
 
     public static var version: Int32 { migrations.last!.version }
@@ -102,13 +103,14 @@ public enum StoreSchema {
         CREATE INDEX pending_changes_chat ON pending_changes (coalesce(contact_wa_id, contact_user_id));
         """
 
-    /// Drops every secondary index (of a database at `version` whose tables hold no rows), for
-    /// `createIndexes(_:above: 0)` to build them again after the rows.
+    /// Drops every secondary index and trigger (of a database at `version` whose tables hold no
+    /// rows), for `createIndexes(_:above: 0)` to build them again after the rows.
     static func dropIndexes(_ db: Database) throws(StoreError) {
-        var names: [String] = []
-        try db.statement("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-            .rows { names.append($0.text(at: 0)) }
-        for name in names { try db.run("DROP INDEX \"\(name)\"") }
+        var names: [(kind: String, name: String)] = []
+        try db.statement(
+            "SELECT type, name FROM sqlite_schema WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+        ).rows { names.append(($0.text(at: 0), $0.text(at: 1))) }
+        for (kind, name) in names { try db.run("DROP \(kind == "index" ? "INDEX" : "TRIGGER") \"\(name)\"") }
     }
 
     static let version1 = """

@@ -36,7 +36,13 @@ import Testing
         // Counts agree with the database.
         let source = try Database(path: samples.db(SampleDatabases.A), mode: .readOnly)
         let counts = try #require(manifest["counts"] as? [String: Int])
-        #expect(counts["messages"] == Int(try strings(source, "SELECT count(*) FROM messages")[0]))
+        // messages.ndjson: the message rows and the messages sent through the API (statuses only).
+        let apiSent = Int(try strings(source, """
+            SELECT count(DISTINCT wamid) FROM statuses WHERE wamid NOT IN (SELECT wamid FROM messages)
+            """)[0])!
+        #expect(apiSent > 0)
+        #expect(counts["messages"] == Int(try strings(source, "SELECT count(*) FROM messages")[0])! + apiSent)
+        #expect(counts["api_messages"] == apiSent)
         #expect(counts["message_versions"] == Int(try strings(source, "SELECT count(*) FROM message_versions")[0]))
         #expect(counts["statuses"] == Int(try strings(source, "SELECT count(*) FROM statuses")[0]))
         #expect(counts["contacts"] == Int(try strings(source, "SELECT count(*) FROM contacts")[0]))
@@ -70,10 +76,18 @@ import Testing
         let (_, archive, _) = try export(samples.db(SampleDatabases.C), to: dir)
         let messages = try archive.records("messages.ndjson")
         let source = try Database(path: samples.db(SampleDatabases.C), mode: .readOnly)
+        // Messages sent through the API (statuses without a message row) in their chats, by
+        // their first status time.
         let expected = try strings(source, """
-            SELECT wamid FROM messages
-            ORDER BY phone_number_id, coalesce(contact_wa_id, contact_user_id), group_id, timestamp, seq, wamid
+            SELECT wamid FROM (
+                SELECT wamid, phone_number_id AS p, coalesce(contact_wa_id, contact_user_id) AS c, group_id AS g,
+                    timestamp AS t, seq AS s FROM messages
+                UNION ALL
+                SELECT wamid, max(phone_number_id), max(coalesce(contact_wa_id, contact_user_id)), max(group_id),
+                    min(timestamp), NULL FROM statuses WHERE wamid NOT IN (SELECT wamid FROM messages) GROUP BY wamid)
+            ORDER BY p, c, g, t, s, wamid
             """)
+        #expect(messages.filter { $0["origin"] as? String == "api" }.count == 5)
         #expect(messages.map { $0["wamid"] as? String ?? "" } == expected)
         // Every column is there; JSON columns are embedded as JSON.
         let columns = try strings(source, "SELECT name FROM pragma_table_info('messages')")
@@ -108,8 +122,9 @@ import Testing
     @Test func chatOrderAndTranscriptFiles() throws {
         let (summary, archive, _) = try export(db, to: dir)
         #expect(try archive.records("messages.ndjson").map { $0["wamid"] as? String ?? "" } == [
-            "w.none.1", "w.group.1", "w.alice.1", "w.alice.2", "w.alice.3", "w.bob.1", "w.bob.2", "w.us42.1",
+            "w.none.1", "w.group.1", "w.alice.1", "w.alice.2", "w.alice.3", "api.1", "w.bob.1", "w.bob.2", "w.us42.1",
         ])
+        #expect(summary.messages == 9 && summary.apiMessages == 1)
         #expect(try archive.records("message_versions.ndjson").map { "\($0["wamid"]!)/\($0["version"]!)" } == [
             "w.alice.2/0", "w.alice.2/1", "w.alice.2/2", "w.alice.3/0", "w.alice.3/1",
         ])
@@ -136,6 +151,15 @@ import Testing
         #expect(archive.text("threads/111/_groups/grp%2F1+x.txt").contains("Group: grp/1+x\n"))
         #expect(archive.text("threads/111/_groups/grp%2F1+x.txt").contains("member → business  group hello"))
         #expect(archive.text("threads/111/_unknown.txt").contains("business → customer  [image]\n"))
+        // Bob's chat shows what the business sent him through the API, before his message.
+        #expect(archive.text("threads/111/15550002.txt").contains(
+            "1970-01-01T00:41:40Z  business → customer  [sent through the API] sent (sent 1970-01-01T00:41:40Z)\n"
+            + "1970-01-01T00:49:59Z  customer → business  bob before until"))
+        let api = try #require(try archive.records("messages.ndjson").first { $0["wamid"] as? String == "api.1" })
+        #expect(api["origin"] as? String == "api" && api["direction"] as? String == "outbound")
+        #expect(api["status"] as? String == "sent" && api["timestamp"] as? Int == 2500 && api["body"] is NSNull)
+        let trail = try #require((api["extra"] as? [String: Any])?["statuses"] as? [[String: Any]])
+        #expect(trail.map { $0["status"] as? String } == ["sent"])
     }
 
     @Test func contactsCSVQuotesCommasQuotesAndLineBreaks() throws {
@@ -159,7 +183,7 @@ import Testing
 
         let (_, later, _) = try export(db, to: dir, name: "later.tar.zst", filter: ExportFilter(since: 2000))
         #expect(try later.records("messages.ndjson").map { $0["wamid"] as? String ?? "" } == [
-            "w.none.1", "w.group.1", "w.bob.1", "w.bob.2", "w.us42.1",
+            "w.none.1", "w.group.1", "api.1", "w.bob.1", "w.bob.2", "w.us42.1",
         ])
         #expect(try later.records("statuses.ndjson").map { "\($0["wamid"]!)/\($0["status"]!)" } == ["api.1/sent", "w.bob.2/delivered"])
         #expect(try later.records("message_versions.ndjson").isEmpty)
@@ -176,7 +200,7 @@ import Testing
     @Test func contactFilterFollowsTheUsersOtherIdentifiers() throws {
         // US.77 is Bob's BSUID (user_ids): his rows carry only his phone.
         let (_, archive, _) = try export(db, to: dir, filter: ExportFilter(contacts: [HandDatabase.bobBSUID]))
-        #expect(try archive.records("messages.ndjson").map { $0["wamid"] as? String } == ["w.bob.1", "w.bob.2"])
+        #expect(try archive.records("messages.ndjson").map { $0["wamid"] as? String } == ["api.1", "w.bob.1", "w.bob.2"])
         #expect(try archive.records("statuses.ndjson").map { $0["wamid"] as? String } == ["api.1", "w.bob.2"])
         #expect(archive.paths.filter { $0.hasPrefix("threads/") } == ["threads/111/15550002.txt"])
         #expect(archive.text("contacts.csv").split(separator: "\r\n").count == 2)

@@ -81,7 +81,7 @@ struct HandMadeBusiness {
     @Test func identityAndPhones() {
         #expect(r.wabaID == testWaba)
         #expect(r.path == b.path)
-        #expect(r.schemaVersion == 1)
+        #expect(r.schemaVersion == 2)
         #expect(r.phoneNumbers == [PhoneNumber(id: testPhone, display: nil), PhoneNumber(id: HandMadeBusiness.other, display: nil)])
     }
 
@@ -166,7 +166,8 @@ struct HandMadeBusiness {
         #expect(ReportJSON.line(r).last == 0x0A)
         let json = try parsedJSON(r)
         let topKeys = ["waba_id", "database", "schema_version", "phone_numbers", "account", "history", "messages", "edits",
-                       "revoked_messages", "pending_changes", "statuses", "errors", "contacts", "users", "time_range", "imports"]
+                       "revoked_messages", "pending_changes", "statuses", "errors", "contacts", "users", "time_range", "imports",
+                       "at", "at_iso", "at_given", "onboarding", "sync_deadlines", "pricing"]
         #expect(Set(json.keys) == Set(topKeys))
         var last = text.startIndex
         for key in topKeys {
@@ -175,7 +176,7 @@ struct HandMadeBusiness {
             if let found { last = found.upperBound }
         }
         #expect(json["waba_id"] as? String == testWaba)
-        #expect(json["schema_version"] as? Int == 1)
+        #expect(json["schema_version"] as? Int == 2)
         let account = try #require(json["account"] as? [String: Any])
         #expect(account["state"] as? String == "reconnected")
         #expect(account["since"] as? Int == 200)
@@ -222,10 +223,11 @@ struct HandMadeBusiness {
     @Test func textReport() {
         let expected = """
             business 111000111
-              database          \(b.path) (schema 1)
+              database          \(b.path) (schema 2)
               phone numbers     555000, 555001
               time range        1970-01-01T00:15:00Z to 1970-01-01T00:20:00Z (900 to 1200)
               imports           2, last 2026-01-10T23:06:40Z (1768086400), inputs: a.ndjson b.ndjson
+              as of             1970-01-01T00:28:20Z (the latest time in the database)
 
               account state     reconnected since 1970-01-01T00:03:20Z
                 time                  event                phone number  reason          initiated by  state after
@@ -237,6 +239,11 @@ struct HandMadeBusiness {
                 phone number  state       phases  chunks  missing  gaps        repeated  progress  messages  declined
                 555000        incomplete  2,1,0        6        1  phase 0: 2         1       100         7  no
                 555001        declined    -            0        0  -                  0         -         0  yes, 1970-01-01T00:25:00Z
+              onboarded         1970-01-01T00:00:10Z (first non-history webhook; no PARTNER_ADDED with a time)
+              sync deadline     555000 on time (flagged), 555001 on time
+                phone number  onboarded             deadline              finished              history     state    flagged
+                555000        1970-01-01T00:00:10Z  1970-01-02T00:00:10Z  1970-01-01T00:28:20Z  incomplete  on time  yes
+                555001        1970-01-01T00:00:10Z  1970-01-02T00:00:10Z  1970-01-01T00:25:00Z  declined    on time  no
 
               messages          5
                 origin   inbound  outbound  total
@@ -254,6 +261,10 @@ struct HandMadeBusiness {
               contacts          3: 1 in the list, 1 removed, 1 never listed
               users             6: 3 by phone only, 2 by phone and BSUID, 1 by BSUID only
               BSUID changes     1
+
+              pricing           1 message sent from the app (free), 1 through the API (billed)
+                month    app sent  api sent  billable  not billable  no pricing  inbound  api by status  api by category
+                1970-01         1         1         0             0           1        3  failed 1       unknown 1
 
             """
         #expect(ReportText.render(r) == expected)

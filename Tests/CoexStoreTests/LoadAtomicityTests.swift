@@ -76,8 +76,9 @@ private let night = (0..<50).map { message("wamid.\($0)", ts: 1000 + Int64($0), 
         // Its indexes were built after the rows, and are all there.
         let indexes = try rows(path, "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
             .compactMap { $0["name"] }
-        #expect(indexes == ["contacts_contact_key", "messages_chat", "pending_changes_chat", "pending_changes_original",
-                            "statuses_chat"])
+        #expect(indexes == ["contacts_contact_key", "messages_chat", "messages_contact_user_id", "messages_contact_wa_id",
+                            "pending_changes_chat", "pending_changes_original", "statuses_chat"])
+        #expect(try scalar(path, "SELECT count(*) FROM message_search") == "50")
     }
 
     /// A killed build leaves its hidden file (and maybe a journal beside it): the next run

@@ -79,7 +79,7 @@ struct SampleFixture: Sendable {
 
     @Test func schemaVersionAndTables() throws {
         let path = f.db(SampleFixture.A)
-        #expect(try scalar(path, "PRAGMA user_version") == "1")
+        #expect(try scalar(path, "PRAGMA user_version") == "2")
         #expect(try scalar(path, "PRAGMA journal_mode") == "wal")
         #expect(try scalar(path, "PRAGMA integrity_check") == "ok")
     }

@@ -43,7 +43,7 @@ private func load(_ records: [Record], into path: String, time: Int64 = 1) throw
         _ = try load([], into: path)
         let db = try Database(path: path, mode: .readOnly)
         #expect(try db.userVersion == StoreSchema.version)
-        #expect(StoreSchema.version == 1)
+        #expect(StoreSchema.version == 2)
         #expect(StoreSchema.migrations.map(\.version) == Array(1...StoreSchema.version))
         let required: [String: [String]] = [
             "messages": ["wamid", "phone_number_id", "contact_wa_id", "contact_user_id", "username", "direction", "origin",
