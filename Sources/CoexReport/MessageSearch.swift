@@ -10,6 +10,7 @@ public struct MessageSearch: Sendable, Equatable {
         public var phoneNumberID: String?
         public var chat: String?
         public var groupID: String?
+        /// The name in the business's contact list, else the user's own profile name.
         public var contactName: String?
         public var timestamp: Int64?
         public var direction: String?
@@ -55,7 +56,7 @@ public struct MessageSearch: Sendable, Equatable {
                     FROM (SELECT wamid, version FROM message_search WHERE message_search MATCH ?1 ORDER BY rowid)
                     GROUP BY wamid)
                 SELECT m.wamid, m.phone_number_id, coalesce(m.contact_wa_id, m.contact_user_id), m.group_id,
-                    c.full_name, m.timestamp, m.direction, m.origin, m.type, m.body, m.edit_count, m.revoked,
+                    coalesce(c.full_name, c.profile_name), m.timestamp, m.direction, m.origin, m.type, m.body, m.edit_count, m.revoked,
                     x.current, x.versions
                 FROM matched x JOIN messages m ON m.wamid = x.wamid
                 LEFT JOIN contacts c
