@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The Spark job gives the databases of `coex import` (issue: scale-out). Usage:
+#   Tests/spark/spark-check.sh SPARK_SUBMIT [BIN_DIR]
+# Runs pipelines/spark_import.py in local[2] mode (BIN_DIR: the coex executables, default
+# .build/debug) and compares every table but imports with coex import over the same captures:
+# the samples; a generated capture of several businesses split into two nights, the second
+# loaded onto the first's databases; a re-run (nothing may change); and a capture with
+# malformed lines, whose rejects must be gathered with their file and line. Exits 1 on a failure.
+set -euo pipefail
+submit=$1
+# The driver and the workers run the Python beside spark-submit (a venv's): the one with PySpark.
+if [ -z "${PYSPARK_PYTHON:-}" ] && [ -x "$(dirname "$submit")/python" ]; then
+    export PYSPARK_PYTHON="$(dirname "$submit")/python"
+fi
+bin=$(cd "${2:-.build/debug}" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "spark-check: $*" >&2; exit 1; }
+spark() { "$submit" --master 'local[2]' pipelines/spark_import.py --coex-bin "$bin" "$@" 2>>"$work/spark.log"; }
+coex() { "$bin/coex" import "$@" 2>/dev/null; }
+dump() { sqlite3 "$1" .dump | grep -v '^INSERT INTO imports'; }
+same() { # same DIR_A DIR_B WHAT
+    local n=0
+    for db in "$1"/*.sqlite; do
+        name=$(basename "$db")
+        [ -f "$2/$name" ] || fail "$3: $name missing from $2"
+        cmp -s <(dump "$db") <(dump "$2/$name") || fail "$3: $name differs"
+        n=$((n + 1))
+    done
+    [ "$n" -eq "$(ls "$2"/*.sqlite | wc -l)" ] || fail "$3: not the same databases"
+    [ "$n" -gt 0 ] || fail "$3: no database"
+    echo "spark-check: $3: $n databases, every table but imports the same as coex import"
+}
+
+# The samples, two nights in one run.
+spark --out-dir "$work/spark" --rejects "$work/spark/rejects.ndjson" samples/night1.ndjson samples/night2.ndjson
+coex samples/night1.ndjson samples/night2.ndjson --out-dir "$work/one" --rejects "$work/one/rejects.ndjson"
+same "$work/one" "$work/spark" "samples"
+
+# Generated businesses, night by night onto the same databases, then the second night again.
+"$bin/coex-gen" --seed 5 --businesses 6 --messages 300 --nights 2 --out-prefix "$work/cap"
+spark --out-dir "$work/spark2" --rejects "$work/spark2/rejects.ndjson" "$work/cap.night1.ndjson"
+coex "$work/cap.night1.ndjson" --out-dir "$work/one2" --rejects "$work/one2/rejects.ndjson"
+same "$work/one2" "$work/spark2" "generated night 1"
+spark --out-dir "$work/spark2" --rejects "$work/spark2/rejects.ndjson" "$work/cap.night2.ndjson"
+coex "$work/cap.night2.ndjson" --out-dir "$work/one2" --rejects "$work/one2/rejects.ndjson"
+same "$work/one2" "$work/spark2" "generated night 2 onto night 1"
+for db in "$work/spark2"/*.sqlite; do dump "$db" > "$db.before"; done
+spark --out-dir "$work/spark2" --rejects "$work/spark2/rejects.ndjson" "$work/cap.night2.ndjson"
+for db in "$work/spark2"/*.sqlite; do cmp -s <(dump "$db") "$db.before" || fail "a re-run changed $(basename "$db")"; done
+echo "spark-check: a re-run of night 2 changes nothing but imports"
+
+# Malformed lines: rejected with their capture file and line, gathered in one file.
+status=0
+spark --out-dir "$work/bad" --rejects "$work/bad/rejects.ndjson" --max-rejects 100% \
+    samples/night1.ndjson samples/malformed.ndjson || status=$?
+[ "$status" -eq 0 ] || fail "malformed run exited $status"
+coex samples/night1.ndjson samples/malformed.ndjson --max-rejects 100% --out-dir "$work/bad1" --rejects "$work/bad1/rejects.ndjson" || true
+cmp -s <(jq -c '{source, line}' "$work/bad/rejects.ndjson") <(jq -c '{source, line}' "$work/bad1/rejects.ndjson") \
+    || fail "rejects differ from coex import's: $(jq -c '{source, line}' "$work/bad/rejects.ndjson" | head -5)"
+jq -e -s 'length > 0 and all(.source == "samples/malformed.ndjson" and (.line | type) == "number")' "$work/bad/rejects.ndjson" >/dev/null \
+    || fail "rejects do not name the capture file and line"
+same "$work/bad1" "$work/bad" "night 1 + malformed capture"
+echo "spark-check: $(wc -l < "$work/bad/rejects.ndjson") rejects gathered with their file and line, as coex import's"

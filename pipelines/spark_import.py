@@ -1,0 +1,380 @@
+"""The nightly import on Apache Spark, running coex's own stage executables.
+
+    spark-submit [--master URL] pipelines/spark_import.py --out-dir DIR --rejects FILE CAPTURES...
+
+The same arguments and the same databases as `coex import` (docs/scale-out.md):
+
+1. One task per capture file runs `coex-validate FILE | coex-normalize` on it, so provenance
+   names the capture file and its physical line exactly as on one machine. Every record is keyed
+   by its business (`waba_id`, as normalize decides it) and its arrival: (capture index, place in
+   that capture's normalized stream).
+2. The records are partitioned by business and sorted by arrival within each partition
+   (`repartitionAndSortWithinPartitions`): one business is handled by one task, which runs
+   `coex-dedupe | coex-order | coex-apply | coex-load` on it. The task copies the business's
+   existing database (if any) to local disk, loads into the copy, and writes it back under a
+   temporary name that is renamed over `DIR/<waba_id>.sqlite`: a killed task leaves the old
+   database whole.
+3. Rejects of every task come back to the driver and are written to one NDJSON file, in capture
+   order; every stage's counts are summed and printed on stderr.
+
+Exit status: 0 success, 1 a task or stage failed (the databases that were written are whole),
+2 a stage rejected more than --max-rejects (as coex import), 64 usage error.
+"""
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections import Counter, OrderedDict
+
+STAGES_FRONT = ["validate", "normalize"]
+STAGES_BACK = ["dedupe", "order", "apply", "load"]
+
+
+def parse_arguments(argv):
+    p = argparse.ArgumentParser(prog="spark_import.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out-dir", required=True, help="folder of the per-business databases")
+    p.add_argument("--rejects", required=True, help="NDJSON file the rejects of every task are written to")
+    p.add_argument("--coex-bin", help="folder of the coex executables (default: .build/release)")
+    p.add_argument("--max-rejects", default="10%", help="each stage's reject limit, as coex-validate --max-rejects")
+    p.add_argument("--partitions", type=int, help="business partitions (default: one per business, at most 4 per core)")
+    p.add_argument("captures", nargs="+", help="capture files in order, or globs")
+    return p.parse_args(argv)
+
+
+def expand(captures):
+    """Files in the order given; a glob expands to its matches sorted by name."""
+    files = []
+    for c in captures:
+        if any(ch in c for ch in "*?["):
+            found = sorted(glob.glob(c))
+            if not found:
+                raise SystemExit(f"spark_import: {c}: no capture matches")
+            files += found
+        else:
+            files.append(c)
+    return files
+
+
+def run(commands, stdin_path, workdir):
+    """Runs a pipe of stage commands; returns (stdout lines, stderr text, [exit codes])."""
+    errors = open(os.path.join(workdir, "stderr"), "w+b")
+    procs = []
+    source = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    previous = source
+    for i, cmd in enumerate(commands):
+        last = i == len(commands) - 1
+        proc = subprocess.Popen(cmd, stdin=previous, stdout=subprocess.PIPE, stderr=errors, cwd=os.getcwd())
+        if previous not in (subprocess.DEVNULL,) and hasattr(previous, "close"):
+            previous.close()
+        previous = proc.stdout
+        procs.append(proc)
+    for line in procs[-1].stdout:
+        yield ("out", line.rstrip(b"\n"))
+    codes = [p.wait() for p in procs]
+    errors.seek(0)
+    yield ("done", (errors.read().decode("utf-8", "replace"), codes))
+
+
+def stage_commands(binary, names, rejects, max_rejects, extra=None):
+    commands = []
+    for name in names:
+        cmd = [os.path.join(binary, "coex-" + name), "--max-rejects", max_rejects, "--rejects", rejects]
+        if extra and name in extra:
+            cmd += extra[name]
+        commands.append(cmd)
+    return commands
+
+
+def rejects_of(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        return [line.rstrip(b"\n") for line in f if line.strip()]
+
+
+def front(binary, max_rejects):
+    """Task of one capture file: validate + normalize. Yields records keyed by business."""
+    import json
+
+    def task(item):
+        index, path = item
+        work = tempfile.mkdtemp(prefix="coex-spark-")
+        try:
+            rejects = os.path.join(work, "rejects.ndjson")
+            commands = stage_commands(binary, STAGES_FRONT, rejects, max_rejects)
+            commands[0].append(path)
+            seq = 0
+            for kind, value in run(commands, None, work):
+                if kind == "out":
+                    waba = json.loads(value).get("waba_id") or ""
+                    yield ("record", (waba, index, seq), value)
+                    seq += 1
+                else:
+                    stderr, codes = value
+                    for n, line in enumerate(rejects_of(rejects)):
+                        yield ("reject", (index, 0, n), line)
+                    yield ("stderr", (index, 0, 0), (stderr, codes, path))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    return task
+
+
+def copy_database(source, destination):
+    """A consistent copy (the WAL included) through SQLite's backup, in rollback-journal mode."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(destination)
+    with dst:
+        src.backup(dst)
+    dst.execute("PRAGMA journal_mode = DELETE")
+    dst.close()
+    src.close()
+
+
+def publish(built, final):
+    """Writes `built` back over `final` atomically: a temporary file beside it, fsync'd, renamed."""
+    folder = os.path.dirname(final) or "."
+    partial = os.path.join(folder, "." + os.path.basename(final) + ".spark-partial")
+    copy_database(built, partial)
+    fd = os.open(partial, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    # A WAL left beside the old file must not be replayed into the new one.
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(final + suffix):
+            os.remove(final + suffix)
+    os.replace(partial, final)
+    dirfd = os.open(folder, os.O_RDONLY)
+    os.fsync(dirfd)
+    os.close(dirfd)
+
+
+def back(binary, max_rejects, out_dir):
+    """Task of one partition of businesses: dedupe → order → apply → load, business by business."""
+
+    def business(waba, lines, results):
+        work = tempfile.mkdtemp(prefix="coex-spark-")
+        try:
+            records = os.path.join(work, "records.ndjson")
+            with open(records, "wb") as f:
+                for line in lines:
+                    f.write(line + b"\n")
+            local = os.path.join(work, "db")
+            os.mkdir(local)
+            name = waba + ".sqlite"
+            final = os.path.join(out_dir, name)
+            if os.path.exists(final):
+                copy_database(final, os.path.join(local, name))
+            rejects = os.path.join(work, "rejects.ndjson")
+            commands = stage_commands(binary, STAGES_BACK, rejects, max_rejects, {"load": ["--out-dir", local]})
+            for kind, value in run(commands, records, work):
+                if kind == "done":
+                    stderr, codes = value
+                    ok = all(c in (0, 3) for c in codes)
+                    if ok and os.path.exists(os.path.join(local, name)):
+                        publish(os.path.join(local, name), final)
+                    for n, line in enumerate(rejects_of(rejects)):
+                        results.append(("reject", (waba, 1, n), line))
+                    results.append(("stderr", (waba, 1, 0), (stderr.replace(local, out_dir), codes, waba)))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def task(rows):
+        results = []
+        current, lines = None, []
+        for key, line in rows:
+            waba = key[0]
+            if waba != current and current is not None:
+                business(current, lines, results)
+                lines = []
+            current = waba
+            lines.append(line)
+        if current is not None:
+            business(current, lines, results)
+        return iter(results)
+
+    return task
+
+
+# A stage summary is "; "-separated parts of text, numbers ("202 records in"), lists in
+# parentheses ("(message 48, status 7)") and lists ("skipped: calls 1"). The summaries of a
+# stage's tasks are summed part by part (a part only some tasks have is kept), number by number
+# and list by list, with the noun after a number in the form its sum needs.
+TOKEN = re.compile(
+    r"(?P<pkv> \((?:[a-z_ ]+ \d+(?:, [a-z_ ]+ \d+)*)\))|(?P<kv>[a-z_]+ \d+(?:, [a-z_]+ \d+)*)|(?<![\w/.-])(?P<num>\d+)(?![\w/.-])(?P<word> [a-z]+)?"
+)
+
+
+def singular(word):
+    if word.endswith("uses"):  # statuses
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def counts_of(text):
+    counts = Counter()
+    for pair in text.split(", "):
+        key, n = pair.rsplit(" ", 1)
+        counts[key] += int(n)
+    return counts
+
+
+def parse_part(part):
+    tokens, last = [], 0
+    for m in TOKEN.finditer(part):
+        tokens.append(["text", part[last:m.start()]])
+        if m.group("pkv"):
+            tokens.append(["pkv", counts_of(m.group("pkv")[2:-1])])
+        elif m.group("kv"):
+            tokens.append(["kv", counts_of(m.group("kv"))])
+        else:
+            word = m.group("word") or ""
+            tokens.append(["num", int(m.group("num")), singular(word), {int(m.group("num")) == 1: word}])
+        last = m.end()
+    tokens.append(["text", part[last:]])
+    skeleton = tuple((t[0], " ".join(singular(w) for w in t[1].split(" ")) if t[0] == "text" else t[2] if t[0] == "num" else "")
+                     for t in tokens if t[0] != "pkv" and not (t[0] == "text" and t[1] == ""))
+    return skeleton, tokens
+
+
+def merge(mine, theirs):
+    """Adds `theirs` into `mine` (parts of the same skeleton); a list in parentheses one lacks is empty."""
+    a = [t for t in mine if t[0] != "pkv" and not (t[0] == "text" and t[1] == "")]
+    b = [t for t in theirs if t[0] != "pkv" and not (t[0] == "text" and t[1] == "")]
+    for x, y in zip(a, b):
+        if x[0] == "num":
+            x[1] += y[1]
+            x[3].update(y[3])
+        elif x[0] == "kv":
+            x[1] = x[1] + y[1]
+    # Parenthesized lists follow a number: add theirs after the same number.
+    def details(tokens):
+        out, n = {}, -1
+        for t in tokens:
+            if t[0] == "num":
+                n += 1
+            elif t[0] == "pkv":
+                out[n] = t
+        return out
+    ours, other = details(mine), details(theirs)
+    for n, t in other.items():
+        if n in ours:
+            ours[n][1] = ours[n][1] + t[1]
+            continue
+        count = -1
+        for i, tok in enumerate(mine):
+            if tok[0] == "num":
+                count += 1
+                if count == n:
+                    mine.insert(i + 1, ["pkv", Counter(t[1])])
+                    break
+
+
+def render(tokens):
+    text = ""
+    for t in tokens:
+        if t[0] == "text":
+            text += t[1]
+        elif t[0] in ("kv", "pkv"):
+            items = ", ".join(f"{k} {v}" for k, v in sorted(t[1].items(), key=lambda kv: (-kv[1], kv[0])))
+            text += f" ({items})" if t[0] == "pkv" else items
+        else:
+            one = t[1] == 1
+            word = t[3].get(one)
+            if word is None:
+                base = t[2]
+                word = base if one or not base else (base + "es" if base.endswith("us") else base + "s")
+            text += f"{t[1]}{word}"
+    return text
+
+
+def summed(lines):
+    """The summaries of a stage's tasks as one summary."""
+    parts = OrderedDict()
+    for line in lines:
+        for part in line.split("; "):
+            skeleton, tokens = parse_part(part)
+            if skeleton in parts:
+                merge(parts[skeleton], tokens)
+            else:
+                parts[skeleton] = tokens
+    return ["; ".join(render(t) for t in parts.values())] if parts else []
+
+
+def main(argv):
+    args = parse_arguments(argv)
+    binary = os.path.abspath(args.coex_bin or os.path.join(".build", "release"))
+    for stage in STAGES_FRONT + STAGES_BACK:
+        if not os.access(os.path.join(binary, "coex-" + stage), os.X_OK):
+            print(f"spark_import: {binary}/coex-{stage}: not found (build with swift build -c release, or give --coex-bin)",
+                  file=sys.stderr)
+            return 64
+    files = expand(args.captures)
+    for f in files:
+        if not os.path.isfile(f):
+            print(f"spark_import: {f}: no such capture file", file=sys.stderr)
+            return 1
+    os.makedirs(args.out_dir, exist_ok=True)
+    out_dir = os.path.abspath(args.out_dir)
+    try:
+        open(args.rejects, "ab").close()
+    except OSError as e:
+        print(f"spark_import: cannot write {args.rejects}: {e.strerror}", file=sys.stderr)
+        return 1
+
+    from pyspark import SparkContext, StorageLevel
+    from pyspark.rdd import portable_hash
+
+    sc = SparkContext.getOrCreate()
+    sc.setLogLevel("WARN")
+    captures = sc.parallelize(list(enumerate(files)), max(1, len(files)))
+    stream = captures.flatMap(front(binary, args.max_rejects)).persist(StorageLevel.MEMORY_AND_DISK)
+    records = stream.filter(lambda r: r[0] == "record").map(lambda r: (r[1], r[2]))
+    businesses = records.map(lambda kv: kv[0][0]).distinct().count()
+    partitions = args.partitions or max(1, min(businesses, 4 * sc.defaultParallelism))
+    loaded = records.repartitionAndSortWithinPartitions(
+        numPartitions=partitions, partitionFunc=lambda key: portable_hash(key[0])
+    ).mapPartitions(back(binary, args.max_rejects, out_dir))
+
+    side = stream.filter(lambda r: r[0] != "record").collect() + loaded.collect()
+    stream.unpersist()
+    sc.stop()
+
+    side.sort(key=lambda r: (r[1][1], str(r[1][0]), r[1][2]))
+    failed, too_many = False, False
+    by_stage = OrderedDict((s, []) for s in STAGES_FRONT + STAGES_BACK)
+    with open(args.rejects, "ab") as f:
+        for kind, _, value in side:
+            if kind == "reject":
+                f.write(value + b"\n")
+    for kind, _, value in side:
+        if kind != "stderr":
+            continue
+        stderr, codes, what = value
+        if any(c == 2 for c in codes) and all(c in (0, 2, 3) for c in codes):
+            too_many = True
+        elif not all(c in (0, 3) for c in codes):
+            failed = True
+            print(f"spark_import: {what}: a stage failed (exit {codes}):\n{stderr}", file=sys.stderr)
+        for line in stderr.splitlines():
+            m = re.match(r"coex-([a-z]+): (.*)", line)
+            if m and m.group(1) in by_stage and re.match(r"\d+ lines? read", m.group(2)):
+                by_stage[m.group(1)].append(m.group(2))
+    for stage, lines in by_stage.items():
+        for text in summed(lines):
+            print(f"coex-{stage}: {text}", file=sys.stderr)
+    print(f"spark_import: {len(files)} capture(s), {businesses} business(es) in {partitions} partition(s) -> {args.out_dir}",
+          file=sys.stderr)
+    return 1 if failed else 2 if too_many else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
