@@ -43,14 +43,36 @@ def parse_arguments(argv):
     p.add_argument("--coex-bin", help="folder of the coex executables (default: .build/release)")
     p.add_argument("--max-rejects", default="10%", help="each stage's reject limit, as coex-validate --max-rejects")
     p.add_argument("--partitions", type=int, help="business partitions (default: one per business, at most 4 per core)")
+    p.add_argument("--split-size", default="256MB",
+                   help="a plain capture larger than this is read by several tasks, one per part (default 256MB; 0: never)")
     p.add_argument("captures", nargs="+", help="capture files in order, or globs")
     return p.parse_args(argv)
 
 
+def is_uri(path):
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
+
+
+def expand_uri(sc, pattern):
+    """The files a Hadoop file system URI (or glob of one) names, sorted by name."""
+    jvm = sc._jvm
+    path = jvm.org.apache.hadoop.fs.Path(pattern)
+    fs = path.getFileSystem(sc._jsc.hadoopConfiguration())
+    found = fs.globStatus(path)
+    names = sorted(str(st.getPath().toString()) for st in (found or []) if st.isFile())
+    if not any(ch in pattern for ch in "*?[") and names:
+        return [pattern]  # named as given, as on one machine
+    return names
+
+
 def expand(captures):
-    """Files in the order given; a glob expands to its matches sorted by name."""
+    """Files in the order given; a glob expands to its matches sorted by name. URIs are kept
+    for the driver's Hadoop file system to expand."""
     files = []
     for c in captures:
+        if is_uri(c):
+            files.append(c)
+            continue
         if any(ch in c for ch in "*?["):
             found = sorted(glob.glob(c))
             if not found:
@@ -59,6 +81,50 @@ def expand(captures):
         else:
             files.append(c)
     return files
+
+
+def size_of(text):
+    m = re.fullmatch(r"(\d+)\s*([KMG]?)B?", text.strip().upper())
+    if not m:
+        raise SystemExit(f"spark_import: --split-size {text}: not a size (e.g. 256MB)")
+    return int(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2)]
+
+
+def parts_of(path, split):
+    """(start byte, end byte, first line) of each part of a capture, cut at line ends. A
+    compressed capture is one part (a zstd stream cannot be entered in the middle)."""
+    size = os.path.getsize(path)
+    if split <= 0 or size <= split or path.endswith(".zst"):
+        return [(0, None, 1)]
+    parts, start, line = [], 0, 1
+    with open(path, "rb") as f:
+        while start < size:
+            f.seek(start)
+            target = min(start + split, size)
+            newlines, at = 0, start
+            # Count the lines up to the target, then run on to the end of the line it falls in.
+            while at < target:
+                block = f.read(min(1 << 24, target - at))
+                newlines += block.count(b"\n")
+                at += len(block)
+            end = at
+            if end < size:
+                rest = b""
+                while True:
+                    chunk = f.read(1 << 16)
+                    if not chunk:
+                        end = size
+                        break
+                    i = chunk.find(b"\n")
+                    if i >= 0:
+                        end += i + 1
+                        newlines += 1
+                        break
+                    end += len(chunk)
+            parts.append((start, end, line))
+            line += newlines
+            start = end
+    return parts
 
 
 def run(commands, stdin_path, workdir):
@@ -103,23 +169,49 @@ def front(binary, max_rejects):
     import json
 
     def task(item):
-        index, path = item
+        (index, part), path, (start, end, first), content = item
         work = tempfile.mkdtemp(prefix="coex-spark-")
         try:
             rejects = os.path.join(work, "rejects.ndjson")
             commands = stage_commands(binary, STAGES_FRONT, rejects, max_rejects)
-            commands[0].append(path)
+            stdin = None
+            if content is not None:
+                # A capture on a Hadoop file system, read by Spark: named as the URI given.
+                stdin = os.path.join(work, "capture" + (".zst" if path.endswith(".zst") else ""))
+                with open(stdin, "wb") as out:
+                    out.write(content)
+                if path.endswith(".zst"):
+                    plain = os.path.join(work, "capture.ndjson")
+                    subprocess.run(["zstd", "-d", "-q", "-f", stdin, "-o", plain], check=True)
+                    stdin = plain
+                commands[0] += ["--part-of", path, "-"]
+            elif end is None:
+                commands[0].append(path)
+            else:
+                # A part of a large capture: its lines are named after the capture and numbered
+                # from the part's first line, as if the whole file had been read.
+                stdin = os.path.join(work, "part.ndjson")
+                with open(path, "rb") as f, open(stdin, "wb") as out:
+                    f.seek(start)
+                    left = end - start
+                    while left > 0:
+                        block = f.read(min(1 << 24, left))
+                        if not block:
+                            break
+                        out.write(block)
+                        left -= len(block)
+                commands[0] += ["--part-of", path, "--first-line", str(first), "-"]
             seq = 0
-            for kind, value in run(commands, None, work):
+            for kind, value in run(commands, stdin, work):
                 if kind == "out":
                     waba = json.loads(value).get("waba_id") or ""
-                    yield ("record", (waba, index, seq), value)
+                    yield ("record", (waba, index, part, seq), value)
                     seq += 1
                 else:
                     stderr, codes = value
                     for n, line in enumerate(rejects_of(rejects)):
-                        yield ("reject", (index, 0, n), line)
-                    yield ("stderr", (index, 0, 0), (stderr, codes, path))
+                        yield ("reject", (index, 0, part, n), line)
+                    yield ("stderr", (index, 0, part, 0), (stderr, codes, path))
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -180,8 +272,8 @@ def back(binary, max_rejects, out_dir):
                     if ok and os.path.exists(os.path.join(local, name)):
                         publish(os.path.join(local, name), final)
                     for n, line in enumerate(rejects_of(rejects)):
-                        results.append(("reject", (waba, 1, n), line))
-                    results.append(("stderr", (waba, 1, 0), (stderr.replace(local, out_dir), codes, waba)))
+                        results.append(("reject", (waba, 1, 0, n), line))
+                    results.append(("stderr", (waba, 1, 0, 0), (stderr.replace(local, out_dir), codes, waba)))
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -319,7 +411,7 @@ def main(argv):
             return 64
     files = expand(args.captures)
     for f in files:
-        if not os.path.isfile(f):
+        if not is_uri(f) and not os.path.isfile(f):
             print(f"spark_import: {f}: no such capture file", file=sys.stderr)
             return 1
     os.makedirs(args.out_dir, exist_ok=True)
@@ -335,7 +427,30 @@ def main(argv):
 
     sc = SparkContext.getOrCreate()
     sc.setLogLevel("WARN")
-    captures = sc.parallelize(list(enumerate(files)), max(1, len(files)))
+    split = size_of(args.split_size)
+    named, remote = [], set()
+    for f in files:
+        if is_uri(f):
+            found = expand_uri(sc, f)
+            if not found:
+                print(f"spark_import: {f}: no capture matches", file=sys.stderr)
+                sc.stop()
+                return 1
+            named += found
+            remote.update(found)
+        else:
+            named.append(f)
+    files = named
+    local = [((i, n), f, part, None) for i, f in enumerate(files) if f not in remote
+             for n, part in enumerate(parts_of(f, split))]
+    tasks = list(local)
+    captures = sc.parallelize(local, max(1, len(local))) if local else None
+    for i, f in enumerate(files):
+        if f in remote:
+            # Spark reads the file through its Hadoop file system; one task per file.
+            fetched = sc.binaryFiles(f, minPartitions=1).map(lambda kv, i=i, f=f: ((i, 0), f, (0, None, 1), kv[1]))
+            captures = fetched if captures is None else captures.union(fetched)
+            tasks.append(((i, 0), f, None, None))
     stream = captures.flatMap(front(binary, args.max_rejects)).persist(StorageLevel.MEMORY_AND_DISK)
     records = stream.filter(lambda r: r[0] == "record").map(lambda r: (r[1], r[2]))
     businesses = records.map(lambda kv: kv[0][0]).distinct().count()
@@ -348,7 +463,7 @@ def main(argv):
     stream.unpersist()
     sc.stop()
 
-    side.sort(key=lambda r: (r[1][1], str(r[1][0]), r[1][2]))
+    side.sort(key=lambda r: (r[1][1], r[1][0], r[1][2], r[1][3]))
     failed, too_many = False, False
     by_stage = OrderedDict((s, []) for s in STAGES_FRONT + STAGES_BACK)
     with open(args.rejects, "ab") as f:
@@ -370,8 +485,8 @@ def main(argv):
                 by_stage[m.group(1)].append(m.group(2))
     for stage, lines in by_stage.items():
         for text in summed(lines):
-            print(f"coex-{stage}: {text}", file=sys.stderr)
-    print(f"spark_import: {len(files)} capture(s), {businesses} business(es) in {partitions} partition(s) -> {args.out_dir}",
+            print(f"coex-{stage}: {text.replace(out_dir, args.out_dir)}", file=sys.stderr)
+    print(f"spark_import: {len(files)} capture(s) in {len(tasks)} task(s), {businesses} business(es) in {partitions} partition(s) -> {args.out_dir}",
           file=sys.stderr)
     return 1 if failed else 2 if too_many else 0
 

@@ -25,6 +25,9 @@ public final class StageIO {
     /// The streams this stage reads; the first non-blank line of another shape stops the run.
     var accepts: StreamExpectation?
     private var shapeChecked = false
+    /// What standard input is a part of: its lines are named after that capture file and
+    /// numbered from its first line (a part of a large capture, read by a distributed job).
+    public var standardInputPart: (source: String, firstLine: Int)?
 
     init(stage: String, rejectsPath: String?, output: OutputSink = .standardOutput()) throws(IOError) {
         self.stage = stage
@@ -106,7 +109,11 @@ public final class StageIO {
                 guard let line else { break }
                 if !shapeChecked, let accepts { try check(line, source: path, against: accepts) }
                 progress.advance(to: bytesRead + reader.bytesRead)
-                try body(line, path)
+                if path == "-", let part = standardInputPart {
+                    try body(Line(bytes: line.bytes, number: line.number + part.firstLine - 1), part.source)
+                } else {
+                    try body(line, path)
+                }
                 // One huge history chunk must not keep its buffer for the rest of the run.
                 reader.shrinkIfLarge()
             }

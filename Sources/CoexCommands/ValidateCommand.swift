@@ -25,11 +25,27 @@ public struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    @Option(name: .customLong("part-of"), help: ArgumentHelp(
+        "Standard input is a part of the capture FILE: name its lines after FILE (for a job that splits large captures).",
+        valueName: "FILE"))
+    var partOf: String?
+
+    @Option(name: .customLong("first-line"), help: ArgumentHelp(
+        "With --part-of: the line of FILE that the part's first line is (default 1).", valueName: "N"))
+    var firstLine: Int?
+
+    public func validate() throws {
+        if firstLine != nil && partOf == nil { throw ValidationError("--first-line needs --part-of FILE") }
+        if let firstLine, firstLine < 1 { throw ValidationError("--first-line must be 1 or more") }
+        if partOf != nil && input.inputs != ["-"] { throw ValidationError("--part-of reads standard input: give '-' as the only input") }
+    }
+
     public func run() throws {
         try runStage(ValidateStage.name.command, input: input, accepts: .captures, execute)
     }
 
     func execute(_ io: StageIO) throws(IOError) {
+        if let partOf { io.standardInputPart = (partOf, firstLine ?? 1) }
         let workers = threading.workers { ValidateWorker() }
         try io.forEachLineInParallel(input.inputs, workers: workers)
         var c = ValidateCounts()

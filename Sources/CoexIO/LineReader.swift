@@ -12,6 +12,11 @@ public struct Line {
     public let bytes: UnsafeRawBufferPointer
     public let number: Int
 
+    public init(bytes: UnsafeRawBufferPointer, number: Int) {
+        self.bytes = bytes
+        self.number = number
+    }
+
     /// Empty or only spaces and tabs.
     public var isBlank: Bool {
         for byte in bytes where byte != 0x20 && byte != 0x09 { return false }

@@ -37,6 +37,22 @@ spark --out-dir "$work/spark" --rejects "$work/spark/rejects.ndjson" samples/nig
 coex samples/night1.ndjson samples/night2.ndjson --out-dir "$work/one" --rejects "$work/one/rejects.ndjson"
 same "$work/one" "$work/spark" "samples"
 
+# Captures split into parts (a tiny --split-size: 10 KB parts of the samples, several tasks per
+# file): the same databases, and rejects still name the capture file and its physical line.
+spark --split-size 10KB --out-dir "$work/parts" --rejects "$work/parts/rejects.ndjson" samples/night1.ndjson samples/night2.ndjson
+same "$work/one" "$work/parts" "captures split into 10 KB parts"
+
+# Captures named by Hadoop file system URIs (file:// here; hdfs:// or s3a:// on a cluster), read
+# by Spark: provenance names the URI as given, everything else is as coex import's.
+spark --out-dir "$work/uri" --rejects "$work/uri/rejects.ndjson" "file://$PWD/samples/night1.ndjson" "file://$PWD/samples/night2.ndjson"
+for db in "$work/one"/*.sqlite; do
+    name=$(basename "$db")
+    cmp -s <(dump "$db") <(dump "$work/uri/$name" | sed "s|file://$PWD/||g") || fail "URI captures: $name differs"
+done
+[ "$(sqlite3 "$work/uri/102290129340398.sqlite" 'SELECT source FROM messages LIMIT 1')" = "file://$PWD/$(sqlite3 "$work/one/102290129340398.sqlite" 'SELECT source FROM messages LIMIT 1')" ] \
+    || fail "URI captures: provenance does not name the URI"
+echo "spark-check: captures as file:// URIs: the same databases, provenance naming the URIs"
+
 # Generated businesses, night by night onto the same databases, then the second night again.
 "$bin/coex-gen" --seed 5 --businesses 6 --messages 300 --nights 2 --out-prefix "$work/cap"
 spark --out-dir "$work/spark2" --rejects "$work/spark2/rejects.ndjson" "$work/cap.night1.ndjson"
@@ -50,9 +66,10 @@ spark --out-dir "$work/spark2" --rejects "$work/spark2/rejects.ndjson" "$work/ca
 for db in "$work/spark2"/*.sqlite; do cmp -s <(dump "$db") "$db.before" || fail "a re-run changed $(basename "$db")"; done
 echo "spark-check: a re-run of night 2 changes nothing but imports"
 
-# Malformed lines: rejected with their capture file and line, gathered in one file.
+# Malformed lines: rejected with their capture file and line, gathered in one file (the captures
+# read in 4 KB parts, so that the line numbers of later parts are tested too).
 status=0
-spark --out-dir "$work/bad" --rejects "$work/bad/rejects.ndjson" --max-rejects 100% \
+spark --split-size 4KB --out-dir "$work/bad" --rejects "$work/bad/rejects.ndjson" --max-rejects 100% \
     samples/night1.ndjson samples/malformed.ndjson || status=$?
 [ "$status" -eq 0 ] || fail "malformed run exited $status"
 coex samples/night1.ndjson samples/malformed.ndjson --max-rejects 100% --out-dir "$work/bad1" --rejects "$work/bad1/rejects.ndjson" || true
