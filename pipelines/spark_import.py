@@ -148,6 +148,13 @@ def run(commands, stdin_path, workdir):
 
 
 def stage_commands(binary, names, rejects, max_rejects, extra=None):
+    # A relative --coex-bin is resolved where the task runs: an archive shipped with
+    # `--archives coex.tar.gz#coex` is unpacked in each executor's working directory.
+    if not os.path.isabs(binary) and not os.path.isdir(binary):
+        from pyspark import SparkFiles  # where --files and --archives land (local mode: not the cwd)
+
+        binary = os.path.join(SparkFiles.getRootDirectory(), binary)
+    binary = os.path.abspath(binary)
     commands = []
     for name in names:
         cmd = [os.path.join(binary, "coex-" + name), "--max-rejects", max_rejects, "--rejects", rejects]
@@ -403,12 +410,15 @@ def summed(lines):
 
 def main(argv):
     args = parse_arguments(argv)
-    binary = os.path.abspath(args.coex_bin or os.path.join(".build", "release"))
-    for stage in STAGES_FRONT + STAGES_BACK:
-        if not os.access(os.path.join(binary, "coex-" + stage), os.X_OK):
-            print(f"spark_import: {binary}/coex-{stage}: not found (build with swift build -c release, or give --coex-bin)",
-                  file=sys.stderr)
-            return 64
+    binary = args.coex_bin or os.path.abspath(os.path.join(".build", "release"))
+    missing = [s for s in STAGES_FRONT + STAGES_BACK if not os.access(os.path.join(binary, "coex-" + s), os.X_OK)]
+    if missing and (os.path.isabs(binary) or len(missing) < len(STAGES_FRONT + STAGES_BACK)):
+        print(f"spark_import: {binary}/coex-{missing[0]}: not found (build with swift build -c release, or give --coex-bin)",
+              file=sys.stderr)
+        return 64
+    if missing:
+        print(f"spark_import: {binary}: not here; each task looks for it where --archives and --files unpack",
+              file=sys.stderr)
     files = expand(args.captures)
     for f in files:
         if not is_uri(f) and not os.path.isfile(f):

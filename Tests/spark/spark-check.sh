@@ -37,6 +37,12 @@ spark --out-dir "$work/spark" --rejects "$work/spark/rejects.ndjson" samples/nig
 coex samples/night1.ndjson samples/night2.ndjson --out-dir "$work/one" --rejects "$work/one/rejects.ndjson"
 same "$work/one" "$work/spark" "samples"
 
+# The binaries shipped with the job (--archives, as on a cluster whose nodes lack them).
+tar -czf "$work/coex-bin.tar.gz" -C "$bin" coex-validate coex-normalize coex-dedupe coex-order coex-apply coex-load
+"$submit" --master 'local[2]' --archives "$work/coex-bin.tar.gz#coexdist" pipelines/spark_import.py --coex-bin coexdist \
+    --out-dir "$work/shipped" --rejects "$work/shipped/rejects.ndjson" samples/night1.ndjson samples/night2.ndjson 2>>"$work/spark.log"
+same "$work/one" "$work/shipped" "binaries shipped with --archives"
+
 # Captures split into parts (a tiny --split-size: 10 KB parts of the samples, several tasks per
 # file): the same databases, and rejects still name the capture file and its physical line.
 spark --split-size 10KB --out-dir "$work/parts" --rejects "$work/parts/rejects.ndjson" samples/night1.ndjson samples/night2.ndjson
