@@ -42,7 +42,8 @@ public struct ServiceWindows: Sendable, Equatable {
                 wabaID: ReportReader.wabaID(ofDatabase: path), path: path, at: at, atGiven: given != nil,
                 onboarding: try Onboarding.read(db, at: at))
             let s = try db.prepare("""
-                SELECT w.phone_number_id, w.chat, c.wa_id, c.user_id, c.full_name, c.profile_name,
+                SELECT w.phone_number_id, w.chat, coalesce(c.wa_id, w.contact_wa_id), coalesce(c.user_id, w.contact_user_id),
+                    c.full_name, c.profile_name,
                     w.last_user_message_at, w.window_opened_at, w.window_wamid, w.window_closes_at, w.window_state
                 FROM (\(ChatWindowsSQL.windows(at: "?1"))) w
                 LEFT JOIN contacts c ON c.phone_number_id = w.phone_number_id AND c.contact_key = w.chat
@@ -52,11 +53,9 @@ public struct ServiceWindows: Sendable, Equatable {
             try s.forEachRow { r in
                 func text(_ i: Int) -> String? { r.isNull(at: i) ? nil : r.text(at: i) }
                 func int(_ i: Int) -> Int64? { r.isNull(at: i) ? nil : r.int64(at: i) }
-                let chat = r.text(at: 1)
-                let looksLikePhone = chat.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
                 w.chats.append(Chat(
-                    phoneNumberID: text(0), chat: chat, waID: text(2) ?? (looksLikePhone ? chat : nil),
-                    userID: text(3) ?? (looksLikePhone ? nil : chat), contactName: text(4), profileName: text(5),
+                    phoneNumberID: text(0), chat: r.text(at: 1), waID: text(2), userID: text(3),
+                    contactName: text(4), profileName: text(5),
                     lastUserMessageAt: int(6), windowOpenedAt: int(7), windowWamid: text(8), windowClosesAt: int(9),
                     state: r.text(at: 10)))
             }

@@ -4,13 +4,17 @@
 /// Messages sent through the API: known only by their statuses (no message row), one row per
 /// wamid. The view `api_messages`, and the API half of transcripts and exports.
 public enum APIMessagesSQL {
-    /// A status's place among equal times (StatusRule.rank).
-    static func rank(_ s: String) -> String {
+    /// Only what places an API send in its chat (wamid, phone_number_id, contact_wa_id,
+    /// contact_user_id, group_id, direction, origin, timestamp of the first status): for the
+    /// windows and the chats, which need no trail or pricing.
+    public static let sends = """
+        SELECT s.wamid, max(s.phone_number_id) AS phone_number_id, max(s.contact_wa_id) AS contact_wa_id,
+            max(s.contact_user_id) AS contact_user_id, max(s.group_id) AS group_id,
+            'outbound' AS direction, 'api' AS origin, min(s.timestamp) AS timestamp
+        FROM statuses s
+        WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.wamid = s.wamid)
+        GROUP BY s.wamid
         """
-        CASE \(s).status WHEN 'failed' THEN 5 WHEN 'played' THEN 4 WHEN 'read' THEN 3 \
-        WHEN 'delivered' THEN 2 WHEN 'sent' THEN 1 ELSE 0 END
-        """
-    }
 
     /// Columns: wamid, phone_number_id, contact_wa_id, contact_user_id, group_id, direction
     /// ('outbound'), origin ('api'), status (the current one, by StatusRule), timestamp and time
@@ -25,19 +29,19 @@ public enum APIMessagesSQL {
                 max(s.contact_wa_id) AS contact_wa_id, max(s.contact_user_id) AS contact_user_id,
                 max(s.group_id) AS group_id, 'outbound' AS direction, 'api' AS origin,
                 (SELECT b.status FROM statuses b WHERE b.wamid = s.wamid
-                    ORDER BY b.timestamp IS NULL, b.timestamp DESC, \(rank("b")) DESC, b.status DESC LIMIT 1) AS status,
+                    ORDER BY b.timestamp IS NULL, b.timestamp DESC, \(StatusRule.rankSQL("b")) DESC, b.status DESC LIMIT 1) AS status,
                 min(s.timestamp) AS timestamp, \(StoreSchema.iso("min(s.timestamp)")) AS time,
                 max(s.timestamp) AS last_status_at, count(*) AS status_count,
                 (SELECT json_group_array(json_object('status', t.status, 'timestamp', t.timestamp,
                         'time', \(StoreSchema.iso("t.timestamp")),
                         'errors', CASE WHEN json_valid(t.errors) THEN json(t.errors) END))
                     FROM (SELECT * FROM statuses t WHERE t.wamid = s.wamid
-                        ORDER BY t.timestamp IS NOT NULL, t.timestamp, \(rank("t")), t.status) t) AS trail,
+                        ORDER BY t.timestamp IS NOT NULL, t.timestamp, \(StatusRule.rankSQL("t")), t.status) t) AS trail,
                 (SELECT json_extract(p.extra, '$.pricing') FROM statuses p
                     WHERE p.wamid = s.wamid AND json_valid(p.extra) AND json_type(p.extra, '$.pricing') = 'object'
-                    ORDER BY p.timestamp IS NULL, p.timestamp, \(rank("p")), p.status LIMIT 1) AS pricing,
+                    ORDER BY p.timestamp IS NULL, p.timestamp, \(StatusRule.rankSQL("p")), p.status LIMIT 1) AS pricing,
                 (SELECT f.source FROM statuses f WHERE f.wamid = s.wamid
-                    ORDER BY f.timestamp IS NULL, f.timestamp, \(rank("f")), f.status LIMIT 1) AS source
+                    ORDER BY f.timestamp IS NULL, f.timestamp, \(StatusRule.rankSQL("f")), f.status LIMIT 1) AS source
             FROM statuses s
             WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.wamid = s.wamid)
             GROUP BY s.wamid
@@ -83,14 +87,15 @@ public enum ChatWindowsSQL {
         """
     }
 
-    /// One row per 1:1 chat with a message or an API send at or before `at`: phone_number_id,
-    /// (reads only the tables of schema 1, so it also serves a database not yet upgraded):
-    /// chat (wa_id, else user_id), last_user_message_at (any inbound message), window_opened_at
+    /// One row per 1:1 chat with a message or an API send at or before `at` (reads only the
+    /// tables of schema 1, so it also serves a database not yet upgraded): phone_number_id, chat
+    /// (wa_id, else user_id), contact_wa_id, contact_user_id, last_user_message_at (any inbound message), window_opened_at
     /// (the latest inbound live message at or after onboarding), window_wamid (that message),
     /// window_closes_at, window_state (`open`, `closed`, `template_only`), onboarded_at, at.
     public static func windows(at: String) -> String {
         """
-        SELECT w.phone_number_id, w.chat, w.last_user_message_at, w.opened_at AS window_opened_at,
+        SELECT w.phone_number_id, w.chat, w.contact_wa_id, w.contact_user_id, w.last_user_message_at,
+            w.opened_at AS window_opened_at,
             (SELECT x.wamid FROM messages x
                 WHERE coalesce(x.contact_wa_id, x.contact_user_id) = w.chat AND x.phone_number_id IS w.phone_number_id
                     AND x.group_id IS NULL AND x.direction = 'inbound' AND x.origin = 'live' AND x.timestamp = w.opened_at
@@ -100,16 +105,19 @@ public enum ChatWindowsSQL {
                 WHEN w.at < w.opened_at + \(windowSeconds) THEN 'open' ELSE 'closed' END AS window_state,
             w.onboarded_at, w.at
         FROM (
-            SELECT r.phone_number_id, r.chat, o.at, o.onboarded_at,
+            SELECT r.phone_number_id, r.chat, max(r.contact_wa_id) AS contact_wa_id,
+                max(r.contact_user_id) AS contact_user_id, o.at, o.onboarded_at,
                 max(CASE WHEN r.direction = 'inbound' THEN r.timestamp END) AS last_user_message_at,
                 max(CASE WHEN r.direction = 'inbound' AND r.origin = 'live' AND r.timestamp >= o.onboarded_at
                     THEN r.timestamp END) AS opened_at
             FROM (
-                SELECT phone_number_id, coalesce(contact_wa_id, contact_user_id) AS chat, direction, origin, timestamp
+                SELECT phone_number_id, coalesce(contact_wa_id, contact_user_id) AS chat, contact_wa_id,
+                    contact_user_id, direction, origin, timestamp
                 FROM messages WHERE group_id IS NULL AND coalesce(contact_wa_id, contact_user_id) IS NOT NULL
                 UNION ALL
-                SELECT phone_number_id, coalesce(contact_wa_id, contact_user_id), direction, origin, timestamp
-                FROM (\(APIMessagesSQL.select))
+                SELECT phone_number_id, coalesce(contact_wa_id, contact_user_id), contact_wa_id, contact_user_id,
+                    direction, origin, timestamp
+                FROM (\(APIMessagesSQL.sends))
                 WHERE group_id IS NULL AND coalesce(contact_wa_id, contact_user_id) IS NOT NULL
             ) r, (SELECT \(at) AS at, \(onboarding(at: at)) AS onboarded_at) o
             WHERE r.timestamp <= o.at
@@ -142,7 +150,7 @@ public enum ChatWindowsSQL {
                     group_id, contact_wa_id, contact_user_id, direction, origin, timestamp FROM messages
                 UNION ALL
                 SELECT phone_number_id, CASE WHEN group_id IS NULL THEN coalesce(contact_wa_id, contact_user_id) END,
-                    group_id, contact_wa_id, contact_user_id, direction, origin, timestamp FROM api_messages
+                    group_id, contact_wa_id, contact_user_id, direction, origin, timestamp FROM (\(APIMessagesSQL.sends))
             )
             GROUP BY phone_number_id, chat, group_id
         ) p

@@ -86,10 +86,7 @@ final class LoadStatements {
 // The SQL of what `finish` settles over the whole business.
 extension BusinessLoad {
     /// The status order of the domain rules, as SQL: latest time first, then the rank.
-    public static let statusRankSQL = """
-        CASE s.status WHEN 'failed' THEN 5 WHEN 'played' THEN 4 WHEN 'read' THEN 3 \
-        WHEN 'delivered' THEN 2 WHEN 'sent' THEN 1 ELSE 0 END
-        """
+    public static let statusRankSQL = StatusRule.rankSQL("s")
 
     /// Sets the status of the messages listed in temp.load_touched from their statuses.
     static let statusUpdate = """
