@@ -24,6 +24,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // coex capture only: the HTTP server (SwiftNIO underneath), its logging and its metrics.
+        // Hummingbird's default traits (swift-configuration, full Foundation) are not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already under Hummingbird; named for graceful shutdown and the bound address.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries from Debian packages, each wrapped by one Swift type.
@@ -64,6 +73,30 @@ let package = Package(
             ]
         ),
 
+        // The webhook receiver: signature check, group-commit capture files, rotation, metrics.
+        // The only target that depends on Hummingbird; the stage executables never link it.
+        .target(
+            name: "CoexCapture",
+            dependencies: [
+                "CoexKit", "CoexIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        // `coex capture`'s flags and wiring, linked into `coex` only.
+        .target(
+            name: "CoexCaptureCommand",
+            dependencies: [
+                "CoexCapture", "CoexKit", "CoexCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Compliance archives of a business database: manifest with sums, NDJSON, CSV, transcripts.
         .target(
             name: "CoexExport",
@@ -88,7 +121,7 @@ let package = Package(
         .executableTarget(name: "coex-load", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex-export", dependencies: ["CoexCommands"]),
         .executableTarget(name: "coex-report", dependencies: ["CoexCommands"]),
-        .executableTarget(name: "coex", dependencies: ["CoexCommands"]),
+        .executableTarget(name: "coex", dependencies: ["CoexCommands", "CoexCaptureCommand"]),
         .executableTarget(
             name: "coex-gen",
             dependencies: [
@@ -113,6 +146,7 @@ let package = Package(
             dependencies: ["CoexCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSamples", "CoexTestSupport"]),
+        .testTarget(name: "CoexCaptureTests", dependencies: ["CoexCapture", "CoexKit", "CoexIO", "CoexTestSupport"]),
         .testTarget(name: "CoexSQLiteTests", dependencies: ["CoexSQLite"]),
         .testTarget(name: "CoexArchiveTests", dependencies: ["CoexArchive"]),
         // Scratch folders and running the built executables, for the test targets below.

@@ -28,6 +28,8 @@ public final class StageIO {
     /// What standard input is a part of: its lines are named after that capture file and
     /// numbered from its first line (a part of a large capture, read by a distributed job).
     public var standardInputPart: (source: String, firstLine: Int)?
+    /// Re-verifies every line's recorded signature before the stage sees it (--app-secret-file).
+    public var signatureGate: SignatureGate?
 
     init(stage: String, rejectsPath: String?, output: OutputSink = .standardOutput()) throws(IOError) {
         self.stage = stage
@@ -109,11 +111,15 @@ public final class StageIO {
                 guard let line else { break }
                 if !shapeChecked, let accepts { try check(line, source: path, against: accepts) }
                 progress.advance(to: bytesRead + reader.bytesRead)
+                var named = (line: line, source: path)
                 if path == "-", let part = standardInputPart {
-                    try body(Line(bytes: line.bytes, number: line.number + part.firstLine - 1), part.source)
-                } else {
-                    try body(line, path)
+                    named = (Line(bytes: line.bytes, number: line.number + part.firstLine - 1), part.source)
                 }
+                if let signatureGate, try !signatureGate.admit(named.line, source: named.source, io: self) {
+                    reader.shrinkIfLarge()
+                    continue
+                }
+                try body(named.line, named.source)
                 // One huge history chunk must not keep its buffer for the rest of the run.
                 reader.shrinkIfLarge()
             }

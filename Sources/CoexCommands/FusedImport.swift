@@ -21,8 +21,11 @@ final class FusedImport {
     let rejects: String?
     let memory: MemoryOptions
     let threads: Int
+    let gate: SignatureGate?
 
-    init(captures: [String], outDirectory: String, rejects: String?, memory: MemoryOptions, threads: Int) {
+    init(captures: [String], outDirectory: String, rejects: String?, memory: MemoryOptions, threads: Int,
+         gate: SignatureGate? = nil) {
+        self.gate = gate
         self.captures = captures
         self.outDirectory = outDirectory
         self.rejects = rejects
@@ -50,10 +53,14 @@ final class FusedImport {
                                   erasingProgressLine: progress.isShown)
         { io throws(IOError) in
             output.io = io
+            io.signatureGate = gate
             let workers = (0..<threads).map { _ in ChainingNormalizeWorker(router: router) }
             try io.forEachLineInParallel(captures, workers: workers)
             try router.flush()
-            io.note(NormalizeCommand.summary(of: workers.map(\.stage)))
+            if let gate {
+                io.note("\(plural(gate.verified, "signature")) verified, \(gate.rejected) did not verify")
+            }
+            io.note(NormalizeCommand.summary(of: workers.map(\.stage), unverified: gate?.rejected ?? 0))
         }
         let loaded = runStage(StageName.load.command, rejects: rejects, output: Self.nowhere(),
                               progress: { progress.watch($0, stage: 1) }, erasingProgressLine: progress.isShown)

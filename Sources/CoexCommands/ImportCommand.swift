@@ -46,6 +46,7 @@ public struct ImportCommand: ParsableCommand {
 
     @OptionGroup var memory: MemoryOptions
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var signatures: SignatureOptions
 
     public func validate() throws {
         if let rejects, let input = files.first(where: { isSameFile($0, rejects) }) {
@@ -65,6 +66,7 @@ public struct ImportCommand: ParsableCommand {
         try refuseTerminalStdin("coex import", files: files)
         reopenClosedStandardDescriptors()
         let captures = files.isEmpty ? ["-"] : files
+        let gate = try signatures.gate(stage: "coex import", inputs: captures)
         // Before any capture is read: every output must be writable, and only then is the
         // old rejects file emptied.
         do throws(IOError) {
@@ -85,7 +87,7 @@ public struct ImportCommand: ParsableCommand {
         }
         InterruptNotice.install("coex import")
         let run = FusedImport(captures: captures, outDirectory: outDirectory, rejects: rejects, memory: memory,
-                              threads: threading.threads)
+                              threads: threading.threads, gate: gate)
         let outcome = run.run()
         let verdict = RunVerdict.judge(failed: !outcome.succeeded, lines: outcome.lines, rejects: outcome.rejects,
                                        limit: limit.maxRejects, rejectsFile: rejects, inputs: captures)

@@ -36,13 +36,16 @@ public struct NormalizeCommand: ParsableCommand {
     }
 
     /// The summary of the workers' stages together.
-    static func summary(of stages: [NormalizeStage]) -> String {
+    /// `unverified`: lines a signature gate rejected before the stage saw them.
+    static func summary(of stages: [NormalizeStage], unverified: Int = 0) -> String {
         var counts = NormalizeStageCounts()
         var normalizer = NormalizeCounts()
         for stage in stages {
             counts.add(stage.counts)
             normalizer.add(stage.normalizer.counts)
         }
+        counts.lines += unverified
+        counts.rejected += unverified
         return summary(counts, normalizer)
     }
 

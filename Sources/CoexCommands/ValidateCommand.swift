@@ -25,6 +25,8 @@ public struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    @OptionGroup var signatures: SignatureOptions
+
     @Option(name: .customLong("part-of"), help: ArgumentHelp(
         "Standard input is a part of the capture FILE: name its lines after FILE (for a job that splits large captures).",
         valueName: "FILE"))
@@ -41,7 +43,11 @@ public struct ValidateCommand: ParsableCommand {
     }
 
     public func run() throws {
-        try runStage(ValidateStage.name.command, input: input, accepts: .captures, execute)
+        let gate = try signatures.gate(stage: ValidateStage.name.command, inputs: input.inputs, partOf: partOf)
+        try runStage(ValidateStage.name.command, input: input, accepts: .captures) { io throws(IOError) in
+            io.signatureGate = gate
+            try execute(io)
+        }
     }
 
     func execute(_ io: StageIO) throws(IOError) {
@@ -50,6 +56,12 @@ public struct ValidateCommand: ParsableCommand {
         try io.forEachLineInParallel(input.inputs, workers: workers)
         var c = ValidateCounts()
         for worker in workers { c.add(worker.stage.counts) }
+        if let gate = io.signatureGate {
+            // A line that failed its signature check was read and rejected, never validated.
+            c.lines += gate.rejected
+            c.rejected += gate.rejected
+            io.note("\(plural(gate.verified, "signature")) verified, \(gate.rejected) did not verify")
+        }
         var summary = "\(plural(c.lines, "line")) read: \(c.valid) valid, \(c.rejected) rejected, \(c.blank) blank"
         if c.rejectedRecords > 0 { summary += "; \(plural(c.rejectedRecords, "bad record")) rejected from valid lines" }
         io.note(summary)

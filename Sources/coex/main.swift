@@ -1,3 +1,12 @@
+import CoexCaptureCommand
 import CoexCommands
 
-CoexCommand.dispatch(Array(CommandLine.arguments.dropFirst()))
+// `coex capture` lives in its own module so that only `coex` links the HTTP server.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "capture" {
+    await CaptureCommand.run(arguments: Array(arguments.dropFirst()))
+} else if arguments.first == "help", arguments.dropFirst().first == "capture" {
+    await CaptureCommand.run(arguments: ["--help"])
+} else {
+    CoexCommand.dispatch(arguments)
+}
