@@ -146,7 +146,7 @@ let package = Package(
             dependencies: ["CoexCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CoexEngineTests", dependencies: ["CoexEngine", "CoexKit", "CoexIO", "CoexJSON", "CoexStore", "CoexSamples", "CoexTestSupport"]),
-        .testTarget(name: "CoexCaptureTests", dependencies: ["CoexCapture", "CoexKit", "CoexIO", "CoexTestSupport"]),
+        .testTarget(name: "CoexCaptureTests", dependencies: ["CoexCapture", "CoexKit", "CoexIO", "CoexJSON", "CoexTestSupport"]),
         .testTarget(name: "CoexSQLiteTests", dependencies: ["CoexSQLite"]),
         .testTarget(name: "CoexArchiveTests", dependencies: ["CoexArchive"]),
         // Scratch folders and running the built executables, for the test targets below.

@@ -150,7 +150,7 @@ public final class CaptureDirectory: @unchecked Sendable {
     }
 
     /// Returns once every file handed to `finish` is done.
-    func waitForFinishing() {
+    public func waitUntilFinished() {
         queue.sync {}
     }
 }

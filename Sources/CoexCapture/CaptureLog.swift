@@ -82,7 +82,7 @@ public final class CaptureLog: Sendable {
             DispatchQueue.global().async { [self] in
                 stopped.wait()
                 stopped.signal()
-                writer.directory.waitForFinishing()
+                writer.directory.waitUntilFinished()
                 done.resume()
             }
         }

@@ -12,8 +12,7 @@ public struct CoexCommand: ParsableCommand {
         abstract: "Coexistence webhook captures to per-business SQLite databases and archives.",
         discussion: """
             coex import CAPTURES... --out-dir DIR --rejects FILE   (see coex import --help)
-            coex capture --listen HOST:PORT --dir CAPTURES ...     the webhook receiver
-                                                     (see coex capture --help)
+            coex capture --dir CAPTURES ...   receive webhooks (see coex capture --help)
             coex STAGE ARGS...   runs a stage exactly as its executable coex-STAGE does;
             STAGE is one of: \(stages.map(\.name).joined(separator: ", ")).
             coex help STAGE      that stage's help.

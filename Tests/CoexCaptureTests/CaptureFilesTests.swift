@@ -1,0 +1,110 @@
+import CoexCapture
+import CoexIO
+import CoexJSON
+import CoexKit
+import CoexTestSupport
+import Foundation
+import Logging
+import Testing
+
+@Suite struct CaptureFileNameTests {
+    @Test func namesSortByTimeAndNeverGoBack() throws {
+        let t = CaptureTime(micros: 1_796_658_060_123_456)  // 2026-12-07T15:41:00.123456Z
+        #expect(t.iso == "2026-12-07T15:41:00.123456Z")
+        let first = CaptureFileName.next(at: t, after: nil)
+        #expect(first.base == "capture-20261207T154100.123456Z-0000")
+        // The clock went back (or the same microsecond): the sequence goes up instead.
+        let second = CaptureFileName.next(at: CaptureTime(micros: t.micros - 5_000_000), after: first)
+        #expect(second.base == "capture-20261207T154100.123456Z-0001")
+        #expect(second > first)
+        let later = CaptureFileName.next(at: CaptureTime(micros: t.micros + 1), after: second)
+        #expect(later.base == "capture-20261207T154100.123457Z-0000")
+        #expect(later > second)
+        #expect(CaptureFileName.of(file: "capture-20261207T154100.123456Z-0001.ndjson.zst") == second)
+        #expect(CaptureFileName.of(file: "notes.txt") == nil)
+    }
+}
+
+/// Files as a crash leaves them, put in order by `CaptureDirectory.recover`.
+@Suite struct CaptureRecoveryTests {
+    static func directory(_ dir: TempDir) throws -> CaptureDirectory {
+        try CaptureDirectory(path: dir.path, logger: Logger(label: "test"), metrics: CaptureMetrics())
+    }
+
+    static func record(_ line: Int, _ body: String) -> String {
+        var w = JSONWriter()
+        SignatureRecord(line: line, receivedAt: "2026-12-07T00:00:00.000000Z",
+                        signature: AppSecrets(["s"]).header(for: Array(body.utf8)), bytes: body.utf8.count).write(to: &w)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    @Test func tornLastLineAndUnsignedLinesAreCutAndKeptAside() throws {
+        let dir = try TempDir("coex-capture-recover")
+        let base = "capture-20261207T000000.000000Z-0000"
+        // Three complete lines and half of a fourth; records for the first two only.
+        try ("{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":" as String).write(toFile: dir.file(base + ".ndjson"), atomically: false, encoding: .utf8)
+        try (Self.record(1, "{\"n\":1}") + Self.record(2, "{\"n\":2}") + "{\"line\":3,").write(
+            toFile: dir.file(base + ".sig"), atomically: false, encoding: .utf8)
+        try "half".write(toFile: dir.file("capture-20261206T000000.000000Z-0000.ndjson.zst.part"), atomically: false, encoding: .utf8)
+        let captures = try Self.directory(dir)
+        let notes = try captures.recover()
+        #expect(notes.count == 3, "\(notes)")
+        #expect(try String(contentsOfFile: dir.file(base + ".ndjson.torn"), encoding: .utf8) == "{\"n\":3}\n{\"n\":")
+        #expect(try String(contentsOfFile: dir.file(base + ".sig.torn"), encoding: .utf8) == "{\"line\":3,")
+        captures.waitUntilFinished()
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(names == [base + ".ndjson.torn", base + ".ndjson.zst", base + ".sig.torn", base + ".sig.zst"])
+        let text = try Tools.bash("zstd -dc \(Tools.quote(dir.file(base + ".ndjson.zst"))) >&2")
+        #expect(text == "{\"n\":1}\n{\"n\":2}\n")
+    }
+
+    @Test func compressedCopyWinsOverItsPlainLeftover() throws {
+        let dir = try TempDir("coex-capture-recover")
+        let base = "capture-20261207T000000.000000Z-0000"
+        try "{\"n\":1}\n".write(toFile: dir.file(base + ".ndjson"), atomically: false, encoding: .utf8)
+        try Tools.bash("zstd -q \(Tools.quote(dir.file(base + ".ndjson"))) -o \(Tools.quote(dir.file(base + ".ndjson.zst")))")
+        let captures = try Self.directory(dir)
+        try captures.recover()
+        captures.waitUntilFinished()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [base + ".ndjson.zst"])
+    }
+
+    @Test func captureWithNothingAcknowledgedIsRemoved() throws {
+        let dir = try TempDir("coex-capture-recover")
+        let base = "capture-20261207T000000.000000Z-0000"
+        try "{\"n\":1}\n{\"n".write(toFile: dir.file(base + ".ndjson"), atomically: false, encoding: .utf8)
+        try "".write(toFile: dir.file(base + ".sig"), atomically: false, encoding: .utf8)
+        let captures = try Self.directory(dir)
+        try captures.recover()
+        captures.waitUntilFinished()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [base + ".ndjson.torn"])
+    }
+}
+
+@Suite struct CaptureLogTests {
+    /// Concurrent stores: every body is in the finished file once, in some order, each with
+    /// its record; fewer commits than deliveries (they were grouped).
+    @Test func concurrentStoresAreAllDurableAndGrouped() async throws {
+        let dir = try TempDir("coex-capture-log")
+        let metrics = CaptureMetrics()
+        let directory = try CaptureDirectory(path: dir.path, logger: Logger(label: "test"), metrics: metrics)
+        let log = CaptureLog(directory: directory, rotation: RotationPolicy())
+        log.start()
+        let bodies = (0..<400).map { Array("{\"n\":\($0),\"t\":\"caf\u{e9} \u{1F600}\"}".utf8) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for body in bodies {
+                group.addTask { try await log.store(body: body, signature: "sha256=00", receivedAt: .now()) }
+            }
+            try await group.waitForAll()
+        }
+        await log.stop()
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(names.count == 2 && names[0].hasSuffix(".ndjson.zst") && names[1].hasSuffix(".sig.zst"), "\(names)")
+        let lines = try Tools.bash("zstd -dc \(Tools.quote(dir.file(names[0]))) >&2").split(separator: "\n").map { Array($0.utf8) }
+        #expect(Set(lines) == Set(bodies))
+        #expect(lines.count == bodies.count)
+        let records = try Tools.bash("zstd -dc \(Tools.quote(dir.file(names[1]))) | wc -l >&2")
+        #expect(records.trimmingCharacters(in: .whitespacesAndNewlines) == "400")
+        await #expect(throws: CaptureError.self) { try await log.store(body: [], signature: "", receivedAt: .now()) }
+    }
+}
