@@ -1,2 +1,2 @@
 /// The version every coex executable prints for --version.
-public let coexVersion: String = "0.7.0"
+public let coexVersion: String = "0.8.0"
