@@ -28,7 +28,7 @@ public struct CaptureCommand: AsyncParsableCommand {
             EXIT STATUS
               0   stopped by SIGTERM or SIGINT: in-flight requests answered, files
                   closed and compressed
-              1   could not start (address in use, DIR not writable, a secret or token
+              1   could not start (address in use, DIR not creatable or not writable, a secret or token
                   file unreadable or empty) or failed while running
               64  usage error
             """,
@@ -37,7 +37,7 @@ public struct CaptureCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port (the log says which).", valueName: "HOST:PORT"))
     var listen: String = "127.0.0.1:8080"
 
-    @Option(help: ArgumentHelp("Directory of the capture files (must exist).", valueName: "CAPTURES"))
+    @Option(help: ArgumentHelp("Directory of the capture files (created if missing).", valueName: "CAPTURES"))
     var dir: String
 
     @Option(name: .customLong("app-secret-file"), help: ArgumentHelp(
