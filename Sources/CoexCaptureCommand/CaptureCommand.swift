@@ -135,7 +135,7 @@ extension CaptureCommand {
     public static func run(arguments: [String]) async -> Never {
         do {
             var command = try parseAsRoot(arguments)
-            if var capture = command as? CaptureCommand {
+            if let capture = command as? CaptureCommand {
                 try await capture.run()
             } else {
                 try command.run()

@@ -48,7 +48,8 @@ public struct ImportCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var signatures: SignatureOptions
 
-    public func validate() throws {
+    public mutating func validate() throws {
+        files = try withoutSignatureFiles(files, command: "coex import")
         if let rejects, let input = files.first(where: { isSameFile($0, rejects) }) {
             throw ValidationError("--rejects \(rejects) is the input \(input): rejects would be written into the capture")
         }

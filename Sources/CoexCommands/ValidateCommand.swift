@@ -36,7 +36,8 @@ public struct ValidateCommand: ParsableCommand {
         "With --part-of: the line of FILE that the part's first line is (default 1).", valueName: "N"))
     var firstLine: Int?
 
-    public func validate() throws {
+    public mutating func validate() throws {
+        input.files = try withoutSignatureFiles(input.files, command: ValidateStage.name.command)
         if firstLine != nil && partOf == nil { throw ValidationError("--first-line needs --part-of FILE") }
         if let firstLine, firstLine < 1 { throw ValidationError("--first-line must be 1 or more") }
         if partOf != nil && input.inputs != ["-"] { throw ValidationError("--part-of reads standard input: give '-' as the only input") }

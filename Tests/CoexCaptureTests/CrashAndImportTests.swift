@@ -89,6 +89,30 @@ import Testing
         #expect(direct.contains("INSERT INTO messages"))
         #expect(try dump(s.file("via-capture")) == direct)
     }
+    /// `captures/*` names the signature files too: they are left out of the inputs (said
+    /// once), still read beside their captures, and never rejected as webhooks. Only a
+    /// `.sig` with its capture beside it is left out; naming only signature files is a usage error.
+    @Test func aWholeCaptureDirectoryIsInput() throws {
+        let receiver = try Receiver(scratch: try TempDir("coex-capture-dir"))
+        try receiver.start()
+        let bodies = (0..<3).map { Array(#"{"object":"whatsapp_business_account","entry":[{"id":"d\#($0)","changes":[]}]}"#.utf8) }
+        for body in bodies { #expect(try receiver.signedPost(body) == 200) }
+        #expect(try receiver.stop() == 0)
+        let dir = Tools.quote(receiver.captures)
+        let validated = try Tools.run("coex-validate --app-secret-file \(Tools.quote(receiver.secretFile)) \(dir)/*")
+        #expect(validated.stdout.split(separator: "\n").count == 3)
+        #expect(validated.stderr.contains(".sig.zst: signature file of coex capture, not webhooks: not read as input"), "\(validated.stderr)")
+        #expect(validated.stderr.contains("3 signatures verified, 0 did not verify"), "\(validated.stderr)")
+        #expect(validated.stderr.contains("3 lines read: 3 valid, 0 rejected"), "\(validated.stderr)")
+        let imported = try Tools.run("coex import \(dir)/* --out-dir \(Tools.quote(receiver.scratch.file("db")))")
+        #expect(imported.stderr.contains("coex-normalize: 3 lines read: 3 normalized, 0 rejected"), "\(imported.stderr)")
+        let only = try Tools.run("coex-validate \(dir)/*.sig.zst", expectStatus: 64)
+        #expect(only.stderr.contains("is a signature file of coex capture, not webhooks"), "\(only.stderr)")
+        // A .sig without its capture is input like any other file: here, not a webhook.
+        try Tools.bash("zstd -dc \(dir)/*.sig.zst > \(Tools.quote(receiver.scratch.file("lonely.sig")))")
+        let lonely = try Tools.run("coex-validate \(Tools.quote(receiver.scratch.file("lonely.sig")))", expectStatus: 1)
+        #expect(lonely.stderr.contains("lonely.sig:1: error"), "\(lonely.stderr)")
+    }
 }
 
 final class AckedBodies: @unchecked Sendable {
