@@ -12,6 +12,8 @@
 # Exit status: the worst of the stages' (0 success, 1 failed, 2 past the reject limit
 # COEX_MAX_REJECTS, default 10%, 3 empty input; see coex-validate --help); the databases and
 # the report hold the good records whatever it is.
+# COEX_APP_SECRET_FILE=F re-verifies every line of captures written by `coex capture` against
+# the signature recorded beside it (docs/capture.md); a line that does not verify is a reject.
 # Uses the release build in .build/release (swift build -c release), or COEX_BIN.
 set -euo pipefail
 
@@ -24,11 +26,13 @@ captures=("${@:1:$#-1}")
 bin="${COEX_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/release}"
 # Every stage's reject limit (coex-validate --help): COEX_MAX_REJECTS=0 fails on any reject.
 limit=(--max-rejects "${COEX_MAX_REJECTS:-10%}")
+verify=()
+if [ -n "${COEX_APP_SECRET_FILE:-}" ]; then verify=(--app-secret-file "$COEX_APP_SECRET_FILE"); fi
 
 mkdir -p "$out"
 : > "$out/rejects.ndjson"
 set +e
-"$bin/coex-validate" "${limit[@]}" --rejects "$out/rejects.ndjson" "${captures[@]}" \
+"$bin/coex-validate" "${limit[@]}" ${verify[@]+"${verify[@]}"} --rejects "$out/rejects.ndjson" "${captures[@]}" \
     | "$bin/coex-normalize" "${limit[@]}" --rejects "$out/rejects.ndjson" \
     | "$bin/coex-dedupe" "${limit[@]}" --rejects "$out/rejects.ndjson" \
     | "$bin/coex-order" "${limit[@]}" --rejects "$out/rejects.ndjson" \

@@ -113,6 +113,28 @@ import Testing
         let lonely = try Tools.run("coex-validate \(Tools.quote(receiver.scratch.file("lonely.sig")))", expectStatus: 1)
         #expect(lonely.stderr.contains("lonely.sig:1: error"), "\(lonely.stderr)")
     }
+    /// The nightly pipeline re-verifies a capture directory with COEX_APP_SECRET_FILE: under
+    /// the right secret every line loads; under another app's, every line is a reject naming
+    /// its file and line, and the night exits 2 (past the reject limit).
+    @Test func nightlyPipelineVerifiesCaptures() throws {
+        let receiver = try Receiver(scratch: try TempDir("coex-capture-nightly"))
+        try receiver.start()
+        let lines = try Receiver.lines(Tools.repository.appendingPathComponent("samples/night1.ndjson").path).filter { !$0.isEmpty }
+        for line in lines { #expect(try receiver.signedPost(line) == 200) }
+        #expect(try receiver.stop() == 0)
+        let q = Tools.quote, s = receiver.scratch
+        let night = "COEX_BIN=\(q(try Tools.binDirectory().path)) pipelines/nightly-import.sh \(q(receiver.captures))/*"
+        let good = try Tools.run("COEX_APP_SECRET_FILE=\(q(receiver.secretFile)) \(night) \(q(s.file("good")))")
+        #expect(good.stderr.contains("coex-validate: \(lines.count) signatures verified, 0 did not verify"), "\(good.stderr)")
+        #expect(good.stderr.contains("0 rejects"), "\(good.stderr)")
+        #expect(!good.stdout.isEmpty, "the report")
+        try "another app's secret\n".write(toFile: s.file("other"), atomically: true, encoding: .utf8)
+        let bad = try Tools.run("COEX_APP_SECRET_FILE=\(q(s.file("other"))) \(night) \(q(s.file("bad")))", expectStatus: 2)
+        #expect(bad.stderr.contains("0 signatures verified, \(lines.count) did not verify"), "\(bad.stderr)")
+        let rejects = try String(contentsOfFile: s.file("bad/rejects.ndjson"), encoding: .utf8)
+        #expect(rejects.split(separator: "\n").count == lines.count)
+        #expect(rejects.contains("signature does not verify") && rejects.contains(#""line":\#(lines.count)"#))
+    }
 }
 
 final class AckedBodies: @unchecked Sendable {
