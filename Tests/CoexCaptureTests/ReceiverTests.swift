@@ -105,6 +105,38 @@ import Testing
         #expect(try receiver.storedBodies() == [body])
     }
 
+    /// A client that trickles its head, a byte at a time, never gets to a body timeout: its
+    /// connection is closed once --idle-timeout passes without a complete head (the idle
+    /// clock counts HTTP parts, not bytes), and everyone else is served meanwhile.
+    @Test func slowHeadIsClosedAtTheIdleTimeout() throws {
+        let receiver = try Receiver(scratch: try TempDir("coex-capture"))
+        try receiver.start(["--idle-timeout", "1s"])
+        defer { _ = try? receiver.stop() }
+        let slow = Process()
+        slow.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let out = receiver.scratch.file("slow-head")
+        slow.arguments = ["-c", """
+            trap '' PIPE
+            exec 3<>/dev/tcp/127.0.0.1/\(receiver.port)
+            printf 'POST /webhook HTTP/1.1\\r\\nHost: x\\r\\n' >&3
+            for i in $(seq 1 40); do
+              sleep 0.2
+              printf 'X' >&3 2>/dev/null || { echo "closed after $i" > \(Tools.quote(out)); exit 0; }
+            done
+            echo "open after 8 s" > \(Tools.quote(out))
+            """]
+        try slow.run()
+        usleep(300_000)
+        let body = Array(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
+        #expect(try receiver.signedPost(body) == 200)
+        slow.waitUntilExit()
+        let answer = try String(contentsOfFile: out, encoding: .utf8)
+        let ticks = Int(answer.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "") ?? 99
+        #expect(answer.hasPrefix("closed after") && ticks <= 15, "\(answer)")
+        #expect(try receiver.stop() == 0)
+        #expect(try receiver.storedBodies() == [body])
+    }
+
     /// Clients at once: every 200 is stored exactly once, and group commit gathered them.
     @Test func concurrentClients() throws {
         let receiver = try Receiver(scratch: try TempDir("coex-capture"))
