@@ -10,12 +10,24 @@ public final class CaptureDirectory: @unchecked Sendable {
     let logger: Logger
     let metrics: CaptureMetrics
     private let queue = DispatchQueue(label: "coex.capture.finish")
+    private let lock: DirectoryLock
+    /// Held by the receiver writing to the directory (a dot file: `captures/*` leaves it out).
+    public static let lockName = ".coex-capture.lock"
 
     public init(path: String, logger: Logger, metrics: CaptureMetrics) throws(CaptureError) {
         do {
             try WritableCheck.directory(path)
+            // One receiver per directory: a second one's recovery would cut and finish the
+            // file the first is still appending to, losing what it acknowledges after.
+            switch try DirectoryLock.acquire(path + "/" + Self.lockName) {
+            case .acquired(let lock): self.lock = lock
+            case .held(let pid):
+                throw CaptureError.directory("--dir \(path) is in use by another coex capture\(pid.map { " (pid \($0))" } ?? ""): one receiver per directory; stop it, or give another --dir")
+            }
+        } catch let error as CaptureError {
+            throw error
         } catch {
-            throw .directory("--dir \(error.description)")
+            throw .directory("--dir \(error)")
         }
         self.path = path
         self.logger = logger

@@ -28,8 +28,9 @@ public struct CaptureCommand: AsyncParsableCommand {
             EXIT STATUS
               0   stopped by SIGTERM or SIGINT: in-flight requests answered, files
                   closed and compressed
-              1   could not start (address in use, DIR not creatable or not writable, a secret or token
-                  file unreadable or empty) or failed while running
+              1   could not start (address in use, DIR not creatable or not writable or
+                  in use by another receiver, a secret or token file unreadable or empty)
+                  or failed while running
               64  usage error
             """,
         version: coexVersion)

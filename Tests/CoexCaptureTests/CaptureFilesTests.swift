@@ -38,6 +38,22 @@ import Testing
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
+    /// One receiver per directory: while one holds it, another is refused before its
+    /// recovery could touch the open capture; once the first is gone it is free again.
+    @Test func aDirectoryInUseIsRefused() throws {
+        let dir = try TempDir("coex-capture-lock")
+        var first: CaptureDirectory? = try Self.directory(dir)
+        #expect(first != nil)
+        do {
+            _ = try Self.directory(dir)
+            Issue.record("a second receiver got the directory")
+        } catch let error as CaptureError {
+            #expect(error.description == "--dir \(dir.path) is in use by another coex capture (pid \(getpid())): one receiver per directory; stop it, or give another --dir")
+        }
+        first = nil
+        #expect(throws: Never.self) { _ = try Self.directory(dir) }
+    }
+
     @Test func tornLastLineAndUnsignedLinesAreCutAndKeptAside() throws {
         let dir = try TempDir("coex-capture-recover")
         let base = "capture-20261207T000000.000000Z-0000"
@@ -52,7 +68,7 @@ import Testing
         #expect(try String(contentsOfFile: dir.file(base + ".ndjson.torn"), encoding: .utf8) == "{\"n\":3}\n{\"n\":")
         #expect(try String(contentsOfFile: dir.file(base + ".sig.torn"), encoding: .utf8) == "{\"line\":3,")
         captures.waitUntilFinished()
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        let names = try captureFiles(in: dir.path).sorted()
         #expect(names == [base + ".ndjson.torn", base + ".ndjson.zst", base + ".sig.torn", base + ".sig.zst"])
         let text = try Tools.bash("zstd -dc \(Tools.quote(dir.file(base + ".ndjson.zst"))) >&2")
         #expect(text == "{\"n\":1}\n{\"n\":2}\n")
@@ -66,7 +82,7 @@ import Testing
         let captures = try Self.directory(dir)
         try captures.recover()
         captures.waitUntilFinished()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [base + ".ndjson.zst"])
+        #expect(try captureFiles(in: dir.path) == [base + ".ndjson.zst"])
     }
 
     @Test func captureWithNothingAcknowledgedIsRemoved() throws {
@@ -77,7 +93,7 @@ import Testing
         let captures = try Self.directory(dir)
         try captures.recover()
         captures.waitUntilFinished()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [base + ".ndjson.torn"])
+        #expect(try captureFiles(in: dir.path) == [base + ".ndjson.torn"])
     }
 }
 
@@ -98,7 +114,7 @@ import Testing
             try await group.waitForAll()
         }
         await log.stop()
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        let names = try captureFiles(in: dir.path).sorted()
         #expect(names.count == 2 && names[0].hasSuffix(".ndjson.zst") && names[1].hasSuffix(".sig.zst"), "\(names)")
         let lines = try Tools.bash("zstd -dc \(Tools.quote(dir.file(names[0]))) >&2").split(separator: "\n").map { Array($0.utf8) }
         #expect(Set(lines) == Set(bodies))

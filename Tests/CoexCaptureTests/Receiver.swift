@@ -1,3 +1,4 @@
+import CoexCapture
 import CoexIO
 import CoexJSON
 import CoexKit
@@ -130,4 +131,9 @@ func onThreads(_ count: Int, _ work: @escaping @Sendable (Int) -> Void) {
         Thread.detachNewThread { work(index); done.leave() }
     }
     done.wait()
+}
+
+/// What the receiver wrote in a captures directory, without its lock file.
+func captureFiles(in directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0 != CaptureDirectory.lockName }
 }

@@ -56,7 +56,7 @@ import Testing
         let bodies = try receiver.storedBodies()
         #expect(bodies == accepted + [rotated])
         #expect(try receiver.stored().allSatisfy { !$0.line.contains(0x0A) && !$0.line.contains(0x0D) })
-        for name in try FileManager.default.contentsOfDirectory(atPath: receiver.captures) {
+        for name in try captureFiles(in: receiver.captures) {
             let text = try Tools.bash("zstd -dc \(Tools.quote(receiver.captures + "/" + name)) >&2")
             #expect(!text.contains("refused"), "\(name) holds a refused body")
         }
@@ -135,6 +135,23 @@ import Testing
         #expect(answer.hasPrefix("closed after") && ticks <= 15, "\(answer)")
         #expect(try receiver.stop() == 0)
         #expect(try receiver.storedBodies() == [body])
+    }
+
+    /// A second receiver on the same --dir exits 1 before it touches anything; the first
+    /// goes on storing.
+    @Test func secondReceiverOnTheDirectoryIsRefused() throws {
+        let receiver = try Receiver(scratch: try TempDir("coex-capture"))
+        try receiver.start()
+        defer { _ = try? receiver.stop() }
+        let first = Array(#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[]}]}"#.utf8)
+        #expect(try receiver.signedPost(first) == 200)
+        let q = Tools.quote, s = receiver.scratch
+        let second = try Tools.run("coex capture --listen 127.0.0.1:0 --dir \(q(receiver.captures)) --app-secret-file \(q(receiver.secretFile)) --verify-token-file \(q(s.file("token")))", expectStatus: 1)
+        #expect(second.stderr.contains("is in use by another coex capture (pid \(receiver.process!.processIdentifier))"), "\(second.stderr)")
+        let after = Array(#"{"object":"whatsapp_business_account","entry":[{"id":"2","changes":[]}]}"#.utf8)
+        #expect(try receiver.signedPost(after) == 200)
+        #expect(try receiver.stop() == 0)
+        #expect(try receiver.storedBodies() == [first, after])
     }
 
     /// Clients at once: every 200 is stored exactly once, and group commit gathered them.
