@@ -17,6 +17,18 @@ public final class SignatureGate {
     private var next: SignatureRecord?
     public private(set) var verified = 0
     public private(set) var rejected = 0
+    /// Verified deliveries whose body was empty or only whitespace: stored as a blank line,
+    /// which a stage would skip as blank, they are rejected here instead.
+    public private(set) var emptyBodies = 0
+    /// Lines the gate kept from the stage: not verified, or verified but empty.
+    public var refused: Int { rejected + emptyBodies }
+
+    /// What the gate did, for the stage's summary on stderr.
+    public var summary: String {
+        var text = "\(verified == 1 ? "1 signature" : "\(verified) signatures") verified, \(rejected) did not verify"
+        if emptyBodies > 0 { text += "; \(emptyBodies) verified \(emptyBodies == 1 ? "body" : "bodies") empty, rejected" }
+        return text
+    }
 
     public init(secrets: AppSecrets, stage: String) {
         self.secrets = secrets
@@ -39,11 +51,16 @@ public final class SignatureGate {
     func admit(_ line: Line, source: String, io: StageIO) throws(IOError) -> Bool {
         if source != self.source { open(source, io: io) }
         let record = recordFor(line.number, io: io)
-        guard let reason = problem(line, record) else {
+        let reason: String
+        if let problem = problem(line, record) {
+            rejected += 1
+            reason = problem
+        } else {
             verified += 1
-            return true
+            guard line.isBlank else { return true }
+            emptyBodies += 1
+            reason = "the delivery's body is empty or only whitespace (\(record?.bytes ?? 0) bytes): not a webhook"
         }
-        rejected += 1
         var rejects = [Reject(provenance: Provenance(source: source, line: line.number), stage: stage,
                               reason: reason, raw: Array(line.bytes))]
         try io.report(&rejects)

@@ -58,9 +58,9 @@ final class FusedImport {
             try io.forEachLineInParallel(captures, workers: workers)
             try router.flush()
             if let gate {
-                io.note("\(plural(gate.verified, "signature")) verified, \(gate.rejected) did not verify")
+                io.note(gate.summary)
             }
-            io.note(NormalizeCommand.summary(of: workers.map(\.stage), unverified: gate?.rejected ?? 0))
+            io.note(NormalizeCommand.summary(of: workers.map(\.stage), unverified: gate?.refused ?? 0))
         }
         let loaded = runStage(StageName.load.command, rejects: rejects, output: Self.nowhere(),
                               progress: { progress.watch($0, stage: 1) }, erasingProgressLine: progress.isShown)

@@ -59,9 +59,9 @@ public struct ValidateCommand: ParsableCommand {
         for worker in workers { c.add(worker.stage.counts) }
         if let gate = io.signatureGate {
             // A line that failed its signature check was read and rejected, never validated.
-            c.lines += gate.rejected
-            c.rejected += gate.rejected
-            io.note("\(plural(gate.verified, "signature")) verified, \(gate.rejected) did not verify")
+            c.lines += gate.refused
+            c.rejected += gate.refused
+            io.note(gate.summary)
         }
         var summary = "\(plural(c.lines, "line")) read: \(c.valid) valid, \(c.rejected) rejected, \(c.blank) blank"
         if c.rejectedRecords > 0 { summary += "; \(plural(c.rejectedRecords, "bad record")) rejected from valid lines" }

@@ -105,6 +105,29 @@ import Testing
         #expect(try receiver.storedBodies() == [body])
     }
 
+    /// A signed body that is empty or only whitespace (raw line breaks included) is stored as
+    /// a blank line; the importer quarantines it with file and line instead of skipping it as blank.
+    @Test func emptySignedBodiesAreQuarantinedNotSkipped() throws {
+        let receiver = try Receiver(scratch: try TempDir("coex-capture"))
+        try receiver.start()
+        let good = Array(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
+        for body in [[], Array(" \r\n\t ".utf8), good] { #expect(try receiver.signedPost(body) == 200) }
+        #expect(try receiver.stop() == 0)
+        let rejects = receiver.scratch.file("rejects.ndjson")
+        let out = try Tools.run("coex-validate --app-secret-file \(Tools.quote(receiver.secretFile)) --rejects \(Tools.quote(rejects)) "
+                                + "--max-rejects 100% \(Tools.quote(receiver.captures))/*.ndjson.zst")
+        #expect(out.stderr.contains("3 signatures verified, 0 did not verify; 2 verified bodies empty, rejected"), "\(out.stderr)")
+        #expect(out.stderr.contains("3 lines read: 1 valid, 2 rejected, 0 blank"), "\(out.stderr)")
+        #expect(out.stdout.split(separator: "\n").count == 1)
+        let rejected = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+        #expect(rejected.count == 2)
+        #expect(rejected.first?.contains(#""line":1"#) == true && rejected.last?.contains(#""line":2"#) == true)
+        #expect(rejected.allSatisfy { $0.contains("body is empty or only whitespace") })
+        // Without the signatures a blank line is only blank: nothing says it was a delivery.
+        let plain = try Tools.run("coex-validate \(Tools.quote(receiver.captures))/*.ndjson.zst")
+        #expect(plain.stderr.contains("3 lines read: 1 valid, 0 rejected, 2 blank"), "\(plain.stderr)")
+    }
+
     /// A client that trickles its head, a byte at a time, never gets to a body timeout: its
     /// connection is closed once --idle-timeout passes without a complete head (the idle
     /// clock counts HTTP parts, not bytes), and everyone else is served meanwhile.
