@@ -46,6 +46,9 @@ def parse_arguments(argv):
     p.add_argument("--coex-bin", help="folder of the coex executables (default: .build/release)")
     p.add_argument("--max-rejects", default="10%", help="each stage's reject limit, as coex-validate --max-rejects")
     p.add_argument("--partitions", type=int, help="business partitions (default: one per business, at most 4 per core)")
+    p.add_argument("--app-secret-file",
+                   help="re-verify every line of captures written by coex capture against the signature beside it, "
+                        "as coex-validate --app-secret-file (captures on this file system only)")
     p.add_argument("--split-size", default="256MB",
                    help="a plain capture larger than this is read by several tasks, one per part (default 256MB; 0: never)")
     p.add_argument("captures", nargs="+", help="capture files in order, or globs")
@@ -63,9 +66,32 @@ def expand_uri(sc, pattern):
     fs = path.getFileSystem(sc._jsc.hadoopConfiguration())
     found = fs.globStatus(path)
     names = sorted(str(st.getPath().toString()) for st in (found or []) if st.isFile())
+    names = without_signature_files(names, lambda p: fs.exists(jvm.org.apache.hadoop.fs.Path(p)))
     if not any(ch in pattern for ch in "*?[") and names:
         return [pattern]  # named as given, as on one machine
     return names
+
+
+def is_signature_file(path, exists=lambda p: os.access(p, os.R_OK)):
+    """NAME.sig[.zst] with its capture NAME.ndjson[.zst] (or .jsonl) beside it: coex capture's
+    signature file, which `captures/*` names too. Never webhooks: as coex-validate does, it is
+    left out of the inputs (coex-validate --app-secret-file reads it beside its capture)."""
+    base = path[:-4] if path.endswith(".zst") else path
+    if not base.endswith(".sig") or len(base) == 4:
+        return False
+    base = base[:-4]
+    return any(exists(base + ext) for ext in (".ndjson", ".ndjson.zst", ".jsonl", ".jsonl.zst"))
+
+
+def without_signature_files(files, exists=lambda p: os.access(p, os.R_OK)):
+    kept = [f for f in files if not is_signature_file(f, exists)]
+    skipped = len(files) - len(kept)
+    if skipped:
+        more = "" if skipped == 1 else f" and {skipped - 1} more"
+        first = next(f for f in files if f not in kept)
+        print(f"spark_import: {first}{more}: signature file(s) of coex capture, not webhooks: not read as input",
+              file=sys.stderr)
+    return kept
 
 
 def expand(captures):
@@ -174,16 +200,18 @@ def rejects_of(path):
         return [line.rstrip(b"\n") for line in f if line.strip()]
 
 
-def front(binary, max_rejects):
+def front(binary, max_rejects, secret_file=None):
     """Task of one capture file: validate + normalize. Yields records keyed by business."""
     import json
+
+    verify = {"validate": ["--app-secret-file", secret_file]} if secret_file else None
 
     def task(item):
         (index, part), path, (start, end, first), content = item
         work = tempfile.mkdtemp(prefix="coex-spark-")
         try:
             rejects = os.path.join(work, "rejects.ndjson")
-            commands = stage_commands(binary, STAGES_FRONT, rejects, max_rejects)
+            commands = stage_commands(binary, STAGES_FRONT, rejects, max_rejects, verify)
             stdin = None
             if content is not None:
                 # A capture on a Hadoop file system, read by Spark: named as the URI given.
@@ -315,7 +343,19 @@ def main(argv):
     if missing:
         print(f"spark_import: {binary}: not here; each task looks for it where --archives and --files unpack",
               file=sys.stderr)
-    files = expand(args.captures)
+    files = without_signature_files(expand(args.captures))
+    if not files:
+        print("spark_import: only signature files of coex capture given: name the captures (NAME.ndjson[.zst])",
+              file=sys.stderr)
+        return 64
+    secret_file = os.path.abspath(args.app_secret_file) if args.app_secret_file else None
+    if secret_file and not os.access(secret_file, os.R_OK):
+        print(f"spark_import: --app-secret-file {args.app_secret_file}: cannot read it", file=sys.stderr)
+        return 1
+    if secret_file and any(is_uri(f) for f in files):
+        print("spark_import: --app-secret-file reads each capture's signature file beside it: "
+              "give captures on this file system, not URIs", file=sys.stderr)
+        return 64
     for f in files:
         if not is_uri(f) and not os.path.isfile(f):
             print(f"spark_import: {f}: no such capture file", file=sys.stderr)
@@ -357,7 +397,7 @@ def main(argv):
             fetched = sc.binaryFiles(f, minPartitions=1).map(lambda kv, i=i, f=f: ((i, 0), f, (0, None, 1), kv[1]))
             captures = fetched if captures is None else captures.union(fetched)
             tasks.append(((i, 0), f, None, None))
-    stream = captures.flatMap(front(binary, args.max_rejects)).persist(StorageLevel.MEMORY_AND_DISK)
+    stream = captures.flatMap(front(binary, args.max_rejects, secret_file)).persist(StorageLevel.MEMORY_AND_DISK)
     records = stream.filter(lambda r: r[0] == "record").map(lambda r: (r[1], r[2]))
     businesses = records.map(lambda kv: kv[0][0]).distinct().count()
     partitions = args.partitions or max(1, min(businesses, 4 * sc.defaultParallelism))
@@ -387,7 +427,7 @@ def main(argv):
             print(f"spark_import: {what}: a stage failed (exit {codes}):\n{stderr}", file=sys.stderr)
         for line in stderr.splitlines():
             m = re.match(r"coex-([a-z]+): (.*)", line)
-            if m and m.group(1) in by_stage and re.match(r"\d+ lines? read", m.group(2)):
+            if m and m.group(1) in by_stage and re.match(r"\d+ (lines? read|signatures? verified)", m.group(2)):
                 by_stage[m.group(1)].append(m.group(2))
     for stage, lines in by_stage.items():
         for text in summed(lines):

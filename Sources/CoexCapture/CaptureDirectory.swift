@@ -136,34 +136,69 @@ public final class CaptureDirectory: @unchecked Sendable {
     }
 
     /// Compresses a finished capture in the background: the signature records first, so
-    /// that a `.ndjson.zst` always has its `.sig.zst` beside it.
+    /// that a `.ndjson.zst` always has its `.sig.zst` beside it. A capture that cannot be
+    /// compressed (disk full) stays plain, whole and acknowledged, but out of the nightly
+    /// import's `*.ndjson.zst`: it is tried again every `retryInterval`, and at the stop.
     func finish(_ name: CaptureFileName) {
         queue.async { [self] in
-            let started = ContinuousClock.now
-            do {
-                let compressor = try ZstdCompressor()
-                for plain in [name.signaturesFile, name.bodiesFile] where DurableFile.exists(file(plain)) {
-                    let done = file(plain + CaptureFileName.compressed)
-                    let partial = done + CaptureFileName.partial
-                    try DurableFile.remove(partial)
-                    try compressor.compress(file(plain), to: partial)
-                    try DurableFile.rename(partial, to: done)
-                    try DurableFile.syncDirectory(path)
-                    try DurableFile.remove(file(plain))
-                    try DurableFile.syncDirectory(path)
-                }
-                metrics.filesFinished.increment()
-                logger.info("finished \(name.bodiesFile).zst in \(started.duration(to: .now))")
-            } catch {
-                metrics.finishFailures.increment()
-                logger.error("cannot finish \(name.bodiesFile): \(error); left plain, finished at the next start")
-            }
+            attempt(name)
+            scheduleRetry()
         }
     }
 
-    /// Returns once every file handed to `finish` is done.
-    public func waitUntilFinished() {
-        queue.sync {}
+    /// Captures left plain because their compression failed, with why; on the queue only.
+    private var unfinished: [CaptureFileName: String] = [:]
+    private var retryScheduled = false
+    public var retryInterval: DispatchTimeInterval = .seconds(30)
+
+    private func attempt(_ name: CaptureFileName) {
+        let started = ContinuousClock.now
+        do {
+            let compressor = try ZstdCompressor()
+            for plain in [name.signaturesFile, name.bodiesFile] where DurableFile.exists(file(plain)) {
+                let done = file(plain + CaptureFileName.compressed)
+                let partial = done + CaptureFileName.partial
+                try DurableFile.remove(partial)
+                try compressor.compress(file(plain), to: partial)
+                try DurableFile.rename(partial, to: done)
+                try DurableFile.syncDirectory(path)
+                try DurableFile.remove(file(plain))
+                try DurableFile.syncDirectory(path)
+            }
+            unfinished[name] = nil
+            metrics.filesFinished.increment()
+            logger.info("finished \(name.bodiesFile).zst in \(started.duration(to: .now))")
+        } catch {
+            // A half-written .part only takes more of a disk that is likely full.
+            for plain in [name.signaturesFile, name.bodiesFile] {
+                try? DurableFile.remove(file(plain + CaptureFileName.compressed + CaptureFileName.partial))
+            }
+            unfinished[name] = "\(error)"
+            metrics.finishFailures.increment()
+            metrics.setUnfinished(unfinished.count)
+            logger.error("cannot finish \(name.bodiesFile): \(error); it stays plain (every line in it is stored), tried again in \(retryInterval)")
+            return
+        }
+        metrics.setUnfinished(unfinished.count)
+    }
+
+    private func scheduleRetry() {
+        guard !unfinished.isEmpty, !retryScheduled else { return }
+        retryScheduled = true
+        queue.asyncAfter(deadline: .now() + retryInterval) { [self] in
+            retryScheduled = false
+            for name in unfinished.keys.sorted() { attempt(name) }
+            scheduleRetry()
+        }
+    }
+
+    /// Returns once every file handed to `finish` is done, after one more try for each
+    /// capture left plain; returns those still plain, with why (the next start finishes them).
+    public func finishAll() -> [(file: String, reason: String)] {
+        queue.sync {
+            for name in unfinished.keys.sorted() { attempt(name) }
+            return unfinished.keys.sorted().map { (file: $0.bodiesFile, reason: unfinished[$0] ?? "") }
+        }
     }
 }
 

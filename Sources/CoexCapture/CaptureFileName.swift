@@ -5,7 +5,7 @@
 /// name must sort after every capture already in the directory, and when the clock says
 /// otherwise (it went back, or two files in one microsecond) the last name's time is kept
 /// and its sequence number raised.
-public struct CaptureFileName: Sendable, Equatable, Comparable {
+public struct CaptureFileName: Sendable, Hashable, Comparable {
     public static let prefix = "capture-"
     public static let bodies = ".ndjson"
     public static let signatures = ".sig"

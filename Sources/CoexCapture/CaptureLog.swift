@@ -19,8 +19,11 @@ public struct RotationPolicy: Sendable {
 /// commit is on its way to disk wait for the next one, which writes all of them and
 /// syncs each file once. A delivery is acknowledged (its `store` returns) only after the
 /// commit that holds it is durable. No delay is added to gather a group: at low load
-/// each delivery is its own commit; under load a delivery waits for at most the commit
-/// in progress plus its own, and a commit holds at most `maxCommitBytes` of bodies.
+/// each delivery is its own commit. A commit holds at most `maxCommitBytes` of bodies (one
+/// larger body is a commit of its own), and at most `maxWaitingBytes` wait: a delivery
+/// waits for the commit in progress and at most `maxWaitingBytes / maxCommitBytes` more,
+/// its own included. Past that the disk is behind, and a delivery is refused
+/// (`CaptureError.busy`, a 503 that Meta retries) instead of waiting longer.
 public final class CaptureLog: Sendable {
     private struct Waiting {
         var line: [UInt8]
@@ -30,6 +33,7 @@ public final class CaptureLog: Sendable {
 
     private struct Queue: ~Copyable {
         var waiting: [Waiting] = []
+        var waitingBytes = 0
         var stopping = false
         var currentFile: String?
     }
@@ -39,10 +43,13 @@ public final class CaptureLog: Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let writer: Writer
     private let maxCommitBytes: Int
+    private let maxWaitingBytes: Int
 
-    public init(directory: CaptureDirectory, rotation: RotationPolicy, maxCommitBytes: Int = 16 << 20) {
+    public init(directory: CaptureDirectory, rotation: RotationPolicy, maxCommitBytes: Int = 16 << 20,
+                maxWaitingBytes: Int = 64 << 20) {
         writer = Writer(directory: directory, rotation: rotation)
         self.maxCommitBytes = maxCommitBytes
+        self.maxWaitingBytes = max(maxWaitingBytes, maxCommitBytes)
     }
 
     /// The file deliveries go to now (nil before the first delivery or after a rotation).
@@ -57,33 +64,39 @@ public final class CaptureLog: Sendable {
     }
 
     /// Stores `body` as received, with its signature and arrival time; returns once it is
-    /// on disk. Throws `CaptureError.stopping` after `stop()`, `.storage` when the write failed.
+    /// on disk. Throws `CaptureError.stopping` after `stop()`, `.busy` when too much waits
+    /// already, `.storage` when the write failed.
     public func store(body: [UInt8], signature: String, receivedAt: CaptureTime) async throws {
         var line = body
         let breaks = CapturedBody.escapeLineBreaks(&line)
         let record = SignatureRecord(line: 0, receivedAt: receivedAt.iso, signature: signature, bytes: body.count,
                                      breaks: breaks)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let accepted = queue.withLock { q -> Bool in
-                guard !q.stopping else { return false }
+            let refusal = queue.withLock { q -> CaptureError? in
+                guard !q.stopping else { return .stopping }
+                guard q.waiting.isEmpty || q.waitingBytes + line.count <= maxWaitingBytes else {
+                    return .busy(waitingBytes: q.waitingBytes)
+                }
                 q.waiting.append(Waiting(line: line, record: record, continuation: continuation))
-                return true
+                q.waitingBytes += line.count
+                return nil
             }
-            if accepted { wake.signal() } else { continuation.resume(throwing: CaptureError.stopping) }
+            if let refusal { continuation.resume(throwing: refusal) } else { wake.signal() }
         }
     }
 
     /// Refuses new deliveries, commits the waiting ones, closes and finishes (compresses)
-    /// the current file, and returns when every file is finished.
-    public func stop() async {
+    /// the current file, and returns when every file is finished: with the captures that
+    /// could not be compressed (still plain, whole; the next start finishes them).
+    @discardableResult
+    public func stop() async -> [(file: String, reason: String)] {
         queue.withLock { $0.stopping = true }
         wake.signal()
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        return await withCheckedContinuation { (done: CheckedContinuation<[(file: String, reason: String)], Never>) in
             DispatchQueue.global().async { [self] in
                 stopped.wait()
                 stopped.signal()
-                writer.directory.waitUntilFinished()
-                done.resume()
+                done.resume(returning: writer.directory.finishAll())
             }
         }
     }
@@ -93,12 +106,13 @@ public final class CaptureLog: Sendable {
             let (batch, stopping) = queue.withLock { q -> ([Waiting], Bool) in
                 var bytes = 0
                 var count = 0
-                while count < q.waiting.count && (count == 0 || bytes < maxCommitBytes) {
+                while count < q.waiting.count && (count == 0 || bytes + q.waiting[count].line.count <= maxCommitBytes) {
                     bytes += q.waiting[count].line.count
                     count += 1
                 }
                 let batch = Array(q.waiting.prefix(count))
                 q.waiting.removeFirst(count)
+                q.waitingBytes -= bytes
                 return (batch, q.stopping)
             }
             if batch.isEmpty {

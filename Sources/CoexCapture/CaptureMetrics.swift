@@ -13,9 +13,11 @@ public final class CaptureMetrics: Sendable {
         case badSignature = "bad_signature"
         case tooLarge = "too_large"
         case slowClient = "slow_client"
+        case incompleteBody = "incomplete_body"
         case verifyRefused = "verify_refused"
         case method = "method_not_allowed"
         case storageFailed = "storage_failed"
+        case overloaded = "overloaded"
         case stopping = "stopping"
     }
 
@@ -29,6 +31,8 @@ public final class CaptureMetrics: Sendable {
     let filesOpened: Counter
     let filesFinished: Counter
     let finishFailures: Counter
+    private let unfinishedFiles: Gauge
+    private let unfinishedCount = Atomic<Int>(0)
 
     private let acceptedCount = Atomic<Int>(0)
     private let bytesCount = Atomic<Int>(0)
@@ -58,7 +62,14 @@ public final class CaptureMetrics: Sendable {
                                                  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
         filesOpened = registry.makeCounter(descriptor: metric("files_opened_total", "Capture files started."))
         filesFinished = registry.makeCounter(descriptor: metric("files_finished_total", "Capture files compressed to .zst."))
-        finishFailures = registry.makeCounter(descriptor: metric("finish_failures_total", "Capture files that could not be compressed (left plain)."))
+        finishFailures = registry.makeCounter(descriptor: metric("finish_failures_total", "Failed attempts to compress a finished capture file (it stays plain and is tried again)."))
+        unfinishedFiles = registry.makeGauge(descriptor: metric("unfinished_files", "Finished capture files still plain because their compression failed: not yet in *.ndjson.zst."))
+    }
+
+    /// Captures left plain because their compression failed (0 when all is well).
+    func setUnfinished(_ count: Int) {
+        unfinishedFiles.set(Int64(count))
+        unfinishedCount.store(count, ordering: .relaxed)
     }
 
     func accept(bytes: Int) {
@@ -90,7 +101,7 @@ public final class CaptureMetrics: Sendable {
 
     /// `GET /healthz`:
     /// `{"status":"ok","uptime_seconds":…,"accepted":…,"bytes":…,"rejected":{"bad_signature":…,…},
-    ///   "commits":…,"fsync_ms_mean":…,"fsync_ms_max":…,"current_file":"capture-….ndjson"}`
+    ///   "commits":…,"fsync_ms_mean":…,"fsync_ms_max":…,"unfinished_files":…,"current_file":"capture-….ndjson"}`
     func health(status: String, currentFile: String?) -> [UInt8] {
         var w = JSONWriter(capacity: 512)
         w.beginObject()
@@ -109,6 +120,7 @@ public final class CaptureMetrics: Sendable {
         w.key("commits"); w.int(commits)
         w.key("fsync_ms_mean"); w.double(commits == 0 ? 0 : Double(fsyncNanos.load(ordering: .relaxed)) / Double(commits) / 1e6)
         w.key("fsync_ms_max"); w.double(Double(fsyncMaxNanos.load(ordering: .relaxed)) / 1e6)
+        w.key("unfinished_files"); w.int(unfinishedCount.load(ordering: .relaxed))
         w.key("current_file")
         if let currentFile { w.string(currentFile) } else { w.null() }
         w.endObject()

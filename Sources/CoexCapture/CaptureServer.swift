@@ -72,6 +72,10 @@ public enum CaptureServer {
             await log.stop()
             throw error
         }
+        let left = directory.finishAll()
+        guard left.isEmpty else {
+            throw CaptureError.unfinished(left.map { "\($0.file) (\($0.reason))" })
+        }
         logger.notice("stopped: every acknowledged delivery is on disk, files finished")
     }
 }

@@ -26,8 +26,7 @@ struct WebhookResponder: HTTPResponder {
         case (.post, _):
             return await deliver(request)
         default:
-            metrics.reject(.method)
-            var response = Self.response(.methodNotAllowed, "GET or POST\n")
+            var response = refuse(.method, .methodNotAllowed, "only GET and POST are answered", request)
             response.headers[.allow] = "GET, POST"
             return response
         }
@@ -39,9 +38,8 @@ struct WebhookResponder: HTTPResponder {
         guard query["hub.mode"] == "subscribe", let token = query["hub.verify_token"],
               constantTimeEqual(String(token), settings.verifyToken), let challenge = query["hub.challenge"]
         else {
-            metrics.reject(.verifyRefused)
-            settings.logger.notice("verification refused: \(request.uri.path) (wrong or missing hub.mode, hub.verify_token or hub.challenge)")
-            return Self.response(.forbidden, "forbidden\n")
+            return refuse(.verifyRefused, .forbidden, "verification refused (wrong or missing hub.mode, hub.verify_token or hub.challenge)",
+                          request, body: "forbidden\n", close: false)
         }
         metrics.verified.increment()
         settings.logger.notice("subscription verified")
@@ -50,45 +48,54 @@ struct WebhookResponder: HTTPResponder {
 
     private func deliver(_ request: Request) async -> Response {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > settings.maxBody {
-            return refuse(.tooLarge, .contentTooLarge, "body of \(length) bytes is over --max-body \(settings.maxBody)")
+            return refuse(.tooLarge, .contentTooLarge, "body of \(length) bytes is over --max-body \(settings.maxBody)", request)
         }
         let body: [UInt8]
         switch await BodyCollector.collect(request.body, limit: settings.maxBody, timeout: settings.bodyTimeout) {
         case .body(let bytes): body = bytes
-        case .tooLarge: return refuse(.tooLarge, .contentTooLarge, "body over --max-body \(settings.maxBody)")
+        case .tooLarge: return refuse(.tooLarge, .contentTooLarge, "body over --max-body \(settings.maxBody)", request)
         case .timedOut:
-            return refuse(.slowClient, .requestTimeout, "body not received within \(settings.bodyTimeout)")
+            return refuse(.slowClient, .requestTimeout, "body not received within \(settings.bodyTimeout)", request)
         case .failed(let error):
-            return refuse(.slowClient, .badRequest, "body not received: \(error)")
+            return refuse(.incompleteBody, .badRequest, "body not received: \(error)", request)
         }
         let receivedAt = CaptureTime.now()
         let header = request.headers[Self.signatureHeader]
         switch settings.secrets.check(header: header, body: body) {
         case .valid: break
         case .missing:
-            return refuse(.missingSignature, .unauthorized, "no X-Hub-Signature-256 (\(body.count) bytes, not stored)")
+            return refuse(.missingSignature, .unauthorized, "no X-Hub-Signature-256 (\(body.count) bytes, not stored)", request)
         case .malformed:
-            return refuse(.badSignature, .unauthorized, "X-Hub-Signature-256 is not sha256=<64 hex digits> (\(body.count) bytes, not stored)")
+            return refuse(.badSignature, .unauthorized, "X-Hub-Signature-256 is not sha256=<64 hex digits> (\(body.count) bytes, not stored)", request)
         case .mismatch:
-            return refuse(.badSignature, .unauthorized, "signature does not verify under any app secret (\(body.count) bytes, not stored)")
+            return refuse(.badSignature, .unauthorized, "signature does not verify under any app secret (\(body.count) bytes, not stored)", request)
         }
         do {
             try await log.store(body: body, signature: header ?? "", receivedAt: receivedAt)
         } catch CaptureError.stopping {
-            return refuse(.stopping, .serviceUnavailable, "stopping: delivery refused, Meta retries it")
+            return refuse(.stopping, .serviceUnavailable, "stopping: delivery refused, Meta retries it", request)
+        } catch let error as CaptureError {
+            if case .busy = error {
+                return refuse(.overloaded, .serviceUnavailable, "\(error): delivery refused, Meta retries it", request)
+            }
+            return refuse(.storageFailed, .serviceUnavailable, "\(error)", request)
         } catch {
-            return refuse(.storageFailed, .serviceUnavailable, "\(error)")
+            return refuse(.storageFailed, .serviceUnavailable, "\(error)", request)
         }
         return Self.response(.ok, "")
     }
 
-    /// Counts and logs a refused request (never its body) and answers it. The connection
-    /// is closed: the rest of an unread body must not be taken for the next request.
-    private func refuse(_ reason: CaptureMetrics.Reason, _ status: HTTPResponse.Status, _ message: String) -> Response {
+    /// Counts and logs a refused request, with its method, path and declared size, never its
+    /// body, and answers it. The connection is closed (unless `close` is off, for a request
+    /// without a body): the rest of an unread body must not be taken for the next request.
+    private func refuse(_ reason: CaptureMetrics.Reason, _ status: HTTPResponse.Status, _ message: String,
+                        _ request: Request, body: String? = nil, close: Bool = true) -> Response {
         metrics.reject(reason)
-        settings.logger.notice("\(status.code) \(reason.rawValue): \(message)")
-        var response = Self.response(status, "\(status.reasonPhrase)\n")
-        response.headers[.connection] = "close"
+        let size = request.headers[.contentLength].map { "Content-Length \($0)" }
+            ?? (request.headers[.transferEncoding] != nil ? "chunked" : "no body")
+        settings.logger.notice("\(status.code) \(reason.rawValue): \(request.method) \(request.uri.path) (\(size)): \(message)")
+        var response = Self.response(status, body ?? "\(status.reasonPhrase)\n")
+        if close { response.headers[.connection] = "close" }
         return response
     }
 

@@ -17,7 +17,8 @@ public struct CaptureCommand: AsyncParsableCommand {
             hub.challenge as text; any other GET: 403. POST: the body must carry
             X-Hub-Signature-256 = HMAC-SHA256 of the raw body under an app secret (401
             otherwise, never stored); a body over --max-body: 413; a body not all
-            received within --body-timeout: 408. A good body is appended to
+            received within --body-timeout: 408; while 64 MiB of deliveries already
+            wait for the disk: 503 (Meta retries). A good body is appended to
             DIR/capture-<UTC time>-<seq>.ndjson as one line, exactly as received (raw
             CR/LF as TAB), its signature and arrival time to the .sig file beside it,
             and the 200 goes out after both are fsync'd (group commit). Finished files
@@ -29,8 +30,9 @@ public struct CaptureCommand: AsyncParsableCommand {
               0   stopped by SIGTERM or SIGINT: in-flight requests answered, files
                   closed and compressed
               1   could not start (address in use, DIR not creatable or not writable or
-                  in use by another receiver, a secret or token file unreadable or empty)
-                  or failed while running
+                  in use by another receiver, a secret or token file unreadable or empty),
+                  failed while running, or stopped with a capture it could not compress
+                  (left plain and whole; the next start compresses it)
               64  usage error
             """,
         version: coexVersion)
@@ -74,7 +76,7 @@ public struct CaptureCommand: AsyncParsableCommand {
             guard let n = parseSize(value), n > 0 else { throw ValidationError("\(flag) must be a size like 4MiB or 1GiB (got \(value))") }
         }
         for (flag, value) in [("--rotate", rotate), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
-            guard parseDuration(value) != nil else { throw ValidationError("\(flag) must be a duration like 1h, 15m, 10s or 500ms (got \(value))") }
+            guard parseDuration(value) != nil else { throw ValidationError("\(flag) must be a duration like 1h, 15m, 10s or 500ms, at most 365d (got \(value))") }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
@@ -120,12 +122,15 @@ public struct CaptureCommand: AsyncParsableCommand {
     }
 }
 
-/// "1h", "15m", "90s", "500ms", "2d" → a duration; nil for anything else or zero.
+/// "1h", "15m", "90s", "500ms", "2d" → a duration; nil for anything else, zero, or over
+/// 365 days (no timeout or rotation needs more, and the timers count in nanoseconds).
 func parseDuration(_ text: String) -> Duration? {
     let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
     for (suffix, millis) in units where text.hasSuffix(suffix) {
         guard let n = Int64(text.dropLast(suffix.count)), n > 0 else { return nil }
-        return .milliseconds(n * millis)
+        let (total, overflow) = n.multipliedReportingOverflow(by: millis)
+        guard !overflow, total <= 365 * 86_400_000 else { return nil }
+        return .milliseconds(total)
     }
     return nil
 }

@@ -67,7 +67,7 @@ import Testing
         #expect(notes.count == 3, "\(notes)")
         #expect(try String(contentsOfFile: dir.file(base + ".ndjson.torn"), encoding: .utf8) == "{\"n\":3}\n{\"n\":")
         #expect(try String(contentsOfFile: dir.file(base + ".sig.torn"), encoding: .utf8) == "{\"line\":3,")
-        captures.waitUntilFinished()
+        #expect(captures.finishAll().isEmpty)
         let names = try captureFiles(in: dir.path).sorted()
         #expect(names == [base + ".ndjson.torn", base + ".ndjson.zst", base + ".sig.torn", base + ".sig.zst"])
         let text = try Tools.bash("zstd -dc \(Tools.quote(dir.file(base + ".ndjson.zst"))) >&2")
@@ -81,8 +81,36 @@ import Testing
         try Tools.bash("zstd -q \(Tools.quote(dir.file(base + ".ndjson"))) -o \(Tools.quote(dir.file(base + ".ndjson.zst")))")
         let captures = try Self.directory(dir)
         try captures.recover()
-        captures.waitUntilFinished()
+        #expect(captures.finishAll().isEmpty)
         #expect(try captureFiles(in: dir.path) == [base + ".ndjson.zst"])
+    }
+
+    /// A compression that fails (here a directory squats on the bodies' .part name) leaves
+    /// the capture plain and whole; it is tried again on a timer, and finishes once it can.
+    @Test func failedCompressionIsTriedAgain() async throws {
+        let dir = try TempDir("coex-capture-recover")
+        let metrics = CaptureMetrics()
+        let captures = try CaptureDirectory(path: dir.path, logger: Logger(label: "test"), metrics: metrics)
+        captures.retryInterval = .milliseconds(100)
+        let log = CaptureLog(directory: captures, rotation: RotationPolicy())
+        log.start()
+        try await log.store(body: Array("{\"n\":1}".utf8), signature: "sha256=00", receivedAt: .now())
+        let plain = try #require(log.currentFile)
+        let squatter = dir.file(plain + ".zst.part")
+        try FileManager.default.createDirectory(atPath: squatter + "/x", withIntermediateDirectories: true)
+        let left = await log.stop()
+        #expect(left.map(\.file) == [plain])
+        #expect(DurableFile.exists(dir.file(plain)), "the capture stays plain")
+        #expect(metrics.registry.emitToString().contains("coex_capture_unfinished_files 1"))
+        try FileManager.default.removeItem(atPath: squatter)
+        // The timer tries again without anyone asking.
+        let deadline = Date().addingTimeInterval(10)
+        while DurableFile.exists(dir.file(plain)) && Date() < deadline { usleep(20_000) }
+        #expect(captures.finishAll().isEmpty)
+        let base = String(plain.dropLast(".ndjson".count))
+        #expect(try captureFiles(in: dir.path).sorted() == [base + ".ndjson.zst", base + ".sig.zst"])
+        #expect(try Tools.bash("zstd -dc \(Tools.quote(dir.file(base + ".ndjson.zst"))) >&2") == "{\"n\":1}\n")
+        #expect(metrics.registry.emitToString().contains("coex_capture_unfinished_files 0"))
     }
 
     @Test func captureWithNothingAcknowledgedIsRemoved() throws {
@@ -92,7 +120,7 @@ import Testing
         try "".write(toFile: dir.file(base + ".sig"), atomically: false, encoding: .utf8)
         let captures = try Self.directory(dir)
         try captures.recover()
-        captures.waitUntilFinished()
+        #expect(captures.finishAll().isEmpty)
         #expect(try captureFiles(in: dir.path) == [base + ".ndjson.torn"])
     }
 }
@@ -122,5 +150,43 @@ import Testing
         let records = try Tools.bash("zstd -dc \(Tools.quote(dir.file(names[1]))) | wc -l >&2")
         #expect(records.trimmingCharacters(in: .whitespacesAndNewlines) == "400")
         await #expect(throws: CaptureError.self) { try await log.store(body: [], signature: "", receivedAt: .now()) }
+    }
+
+    /// The bounds of the wait: a commit holds at most maxCommitBytes of bodies, and past
+    /// maxWaitingBytes waiting a delivery is refused (503) instead of waiting longer.
+    @Test func waitingIsBoundedAndCommitsStayUnderTheirSize() async throws {
+        let dir = try TempDir("coex-capture-log")
+        let metrics = CaptureMetrics()
+        let directory = try CaptureDirectory(path: dir.path, logger: Logger(label: "test"), metrics: metrics)
+        // 40-byte bodies: a commit takes 2 (not 3: 120 would pass 100); 5 may wait.
+        let log = CaptureLog(directory: directory, rotation: RotationPolicy(), maxCommitBytes: 100, maxWaitingBytes: 200)
+        let body = { @Sendable (n: Int) in Array("{\"n\":\(n),\"pad\":\"\(String(repeating: "x", count: 40 - 15 - String(n).count))\"}".utf8) }
+        #expect(body(1).count == 40)
+        let stored = Statuses(6)
+        // The writer is not started yet: everything waits.
+        await withTaskGroup(of: Void.self) { group in
+            for n in 0..<5 {
+                group.addTask { do { try await log.store(body: body(n), signature: "sha256=00", receivedAt: .now()); stored.set(n, 200) } catch { stored.set(n, 503) } }
+            }
+            // Once five wait, the sixth is refused at once.
+            group.addTask {
+                do {
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await log.store(body: body(5), signature: "sha256=00", receivedAt: .now())
+                    stored.set(5, 200)
+                } catch CaptureError.busy(let waiting) {
+                    #expect(waiting == 200)
+                    stored.set(5, 503)
+                    log.start()
+                } catch {
+                    Issue.record("\(error)")
+                }
+            }
+        }
+        #expect(stored.all == [200, 200, 200, 200, 200, 503])
+        await log.stop()
+        let text = metrics.registry.emitToString()
+        #expect(text.contains("coex_capture_commits_total 3"), "\(text)")
+        #expect(text.contains(#"coex_capture_commit_deliveries_bucket{le="2.0"} 3"#), "\(text)")
     }
 }

@@ -1,3 +1,4 @@
+import CoexIO
 import CoexKit
 import CoexTestSupport
 import Foundation
@@ -134,6 +135,32 @@ import Testing
         let rejects = try String(contentsOfFile: s.file("bad/rejects.ndjson"), encoding: .utf8)
         #expect(rejects.split(separator: "\n").count == lines.count)
         #expect(rejects.contains("signature does not verify") && rejects.contains(#""line":\#(lines.count)"#))
+    }
+    /// A stop whose compression fails (a directory squats on the .part name) exits 1 and says
+    /// the capture stays plain; a restart, once it can, finishes it with every body in it.
+    @Test func aStopThatCannotCompressExitsOne() throws {
+        let receiver = try Receiver(scratch: try TempDir("coex-capture-unfinished"))
+        try receiver.start()
+        let body = Array(#"{"object":"whatsapp_business_account","entry":[{"id":"kept","changes":[]}]}"#.utf8)
+        #expect(try receiver.signedPost(body) == 200)
+        let health = try receiver.get("/healthz").body
+        #expect(health.contains(#""unfinished_files":0"#), "\(health)")
+        guard let range = health.range(of: #"capture-[0-9TZ.-]+\.ndjson"#, options: .regularExpression) else {
+            Issue.record("no current file in \(health)")
+            return
+        }
+        let plain = String(health[range])
+        let squatter = receiver.captures + "/" + plain + ".zst.part"
+        try FileManager.default.createDirectory(atPath: squatter + "/x", withIntermediateDirectories: true)
+        #expect(try receiver.stop() == 1)
+        #expect(receiver.log.contains("could not be compressed and stays plain: \(plain)"), "\(receiver.log)")
+        #expect(!receiver.log.contains("files finished"))
+        #expect(DurableFile.exists(receiver.captures + "/" + plain))
+        try FileManager.default.removeItem(atPath: squatter)
+        try receiver.start()
+        #expect(try receiver.stop() == 0)
+        #expect(try receiver.storedBodies() == [body])
+        #expect(!DurableFile.exists(receiver.captures + "/" + plain))
     }
 }
 
