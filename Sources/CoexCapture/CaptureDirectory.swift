@@ -128,6 +128,8 @@ public final class CaptureDirectory: @unchecked Sendable {
         try out.append(tail)
         try out.sync()
         out.close()
+        // The new name must be durable before the bytes it holds are cut from the capture.
+        try DurableFile.syncDirectory(self.path)
         let file = try DurableFile(appendingTo: path, create: false)
         try file.truncate(to: offset)
         try file.sync()
