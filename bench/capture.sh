@@ -2,6 +2,9 @@
 # coex capture under wrk on loopback: signed, real-shaped bodies (the sample webhooks, each
 # signed with the app secret) from a pool of keep-alive connections, group-commit fsync on.
 # Usage: bench/capture.sh [SECONDS] [CONNECTIONS]     (default 20 s, 64 connections)
+#        BODIES=large bench/capture.sh ...   history-chunk webhooks of 1, 2 and 3 MB instead
+#        (near Meta's cap: commits fill their 16 MiB, and past 64 MiB waiting a delivery is a
+#        503 that Meta would retry, counted as non-200)
 # Needs a release build (swift build -c release) and wrk (apt-get install wrk). Prints
 # deliveries/s, p50/p99 latency, non-200 answers, bytes/s to disk, commits and peak RSS,
 # then checks that every stored line verifies (coex-validate --app-secret-file).
@@ -16,16 +19,32 @@ mkdir "$work/captures"
 echo "bench-secret" > "$work/secret"
 echo "bench-token" > "$work/token"
 # Every sample body, signed (HMAC-SHA256 over its raw bytes), as a wrk script.
-python3 - "$work/secret" samples/night1.ndjson samples/night2.ndjson > "$work/bodies.lua" <<'PY'
-import hmac, hashlib, sys
+python3 - "$work/secret" "${BODIES:-samples}" samples/night1.ndjson samples/night2.ndjson > "$work/bodies.lua" <<'PY'
+import copy, hmac, hashlib, json, sys
 secret = open(sys.argv[1], 'rb').read().strip()
+lines = [l.rstrip(b"\n") for path in sys.argv[3:] for l in open(path, 'rb') if l.strip()]
+if sys.argv[2] == "large":
+    # A sample history chunk, its first thread's messages repeated (new ids) to 1, 2 and 3 MB.
+    chunk = json.loads(next(l for l in lines if b'"history"' in l))
+    thread = chunk["entry"][0]["changes"][0]["value"]["history"][0]["threads"][0]
+    template = thread["messages"]
+    bodies = []
+    for target in (1 << 20, 2 << 20, 3 << 20):
+        grown, n = copy.deepcopy(chunk), 0
+        messages = grown["entry"][0]["changes"][0]["value"]["history"][0]["threads"][0]["messages"]
+        size = len(json.dumps(grown, separators=(",", ":"), ensure_ascii=False).encode())
+        while size < target:
+            m = copy.deepcopy(template[n % len(template)])
+            n += 1
+            m["id"] = "%s.bench%d" % (m["id"], n)
+            messages.append(m)
+            size += len(json.dumps(m, separators=(",", ":"), ensure_ascii=False).encode()) + 1
+        bodies.append(json.dumps(grown, separators=(",", ":"), ensure_ascii=False).encode())
+    lines = bodies
 print("bodies = {")
-for path in sys.argv[2:]:
-    for line in open(path, 'rb'):
-        line = line.rstrip(b"\n")
-        if not line: continue
-        sig = hmac.new(secret, line, hashlib.sha256).hexdigest()
-        print("{[==[%s]==], \"sha256=%s\"}," % (line.decode(), sig))
+for line in lines:
+    sig = hmac.new(secret, line, hashlib.sha256).hexdigest()
+    print("{[==[%s]==], \"sha256=%s\"}," % (line.decode(), sig))
 print("}")
 PY
 cat >> "$work/bodies.lua" <<'LUA'

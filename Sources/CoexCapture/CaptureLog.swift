@@ -46,7 +46,7 @@ public final class CaptureLog: Sendable {
     private let maxWaitingBytes: Int
 
     public init(directory: CaptureDirectory, rotation: RotationPolicy, maxCommitBytes: Int = 16 << 20,
-                maxWaitingBytes: Int = 64 << 20) {
+                maxWaitingBytes: Int = 256 << 20) {
         writer = Writer(directory: directory, rotation: rotation)
         self.maxCommitBytes = maxCommitBytes
         self.maxWaitingBytes = max(maxWaitingBytes, maxCommitBytes)

@@ -17,7 +17,7 @@ public struct CaptureCommand: AsyncParsableCommand {
             hub.challenge as text; any other GET: 403. POST: the body must carry
             X-Hub-Signature-256 = HMAC-SHA256 of the raw body under an app secret (401
             otherwise, never stored); a body over --max-body: 413; a body not all
-            received within --body-timeout: 408; while 64 MiB of deliveries already
+            received within --body-timeout: 408; while 256 MiB of deliveries already
             wait for the disk: 503 (Meta retries). A good body is appended to
             DIR/capture-<UTC time>-<seq>.ndjson as one line, exactly as received (raw
             CR/LF as TAB), its signature and arrival time to the .sig file beside it,
