@@ -10,7 +10,7 @@ public struct CaptureCommand: AsyncParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        commandName: "capture",
+        commandName: "coex capture",
         abstract: "Receive Meta's webhooks: verify signatures, store each delivery before its 200, rotate and compress.",
         discussion: """
             GET with hub.mode=subscribe and the right hub.verify_token: 200 and the
