@@ -14,7 +14,9 @@ if [ -z "${PYSPARK_PYTHON:-}" ] && [ -x "$(dirname "$submit")/python" ]; then
 fi
 bin=$(cd "${2:-.build/debug}" && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+capture_pid=""
+# A failure between starting coex capture and stopping it must not leave the receiver running.
+trap 'if [ -n "$capture_pid" ]; then kill "$capture_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 fail() { echo "spark-check: $*" >&2; exit 1; }
 spark() { "$submit" --master 'local[2]' pipelines/spark_import.py --coex-bin "$bin" "$@" 2>>"$work/spark.log"; }
 coex() { "$bin/coex" import "$@" 2>/dev/null; }
@@ -90,6 +92,7 @@ for name in sys.argv[3:]:
 PY
 kill -TERM "$capture_pid"
 wait "$capture_pid" || fail "coex capture exited $?"
+capture_pid=""
 delivered=$(cat samples/night1.ndjson samples/night2.ndjson | grep -c .)
 : > "$work/spark.log"
 spark --split-size 10KB --app-secret-file "$work/secret" --out-dir "$work/captured" --rejects "$work/captured/rejects.ndjson" \
