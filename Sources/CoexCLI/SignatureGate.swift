@@ -1,3 +1,4 @@
+import CoexEngine
 import CoexIO
 import CoexJSON
 import CoexKit
@@ -25,7 +26,7 @@ public final class SignatureGate {
 
     /// What the gate did, for the stage's summary on stderr.
     public var summary: String {
-        var text = "\(verified == 1 ? "1 signature" : "\(verified) signatures") verified, \(rejected) did not verify"
+        var text = "\(plural(verified, "signature")) verified, \(rejected) did not verify"
         if emptyBodies > 0 { text += "; \(emptyBodies) verified \(emptyBodies == 1 ? "body" : "bodies") empty, rejected" }
         return text
     }

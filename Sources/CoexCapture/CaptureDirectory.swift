@@ -155,6 +155,7 @@ public final class CaptureDirectory: @unchecked Sendable {
 
     private func attempt(_ name: CaptureFileName) {
         let started = ContinuousClock.now
+        defer { metrics.setUnfinished(unfinished.count) }
         do {
             let compressor = try ZstdCompressor()
             for plain in [name.signaturesFile, name.bodiesFile] where DurableFile.exists(file(plain)) {
@@ -177,11 +178,8 @@ public final class CaptureDirectory: @unchecked Sendable {
             }
             unfinished[name] = "\(error)"
             metrics.finishFailures.increment()
-            metrics.setUnfinished(unfinished.count)
             logger.error("cannot finish \(name.bodiesFile): \(error); it stays plain (every line in it is stored), tried again in \(retryInterval)")
-            return
         }
-        metrics.setUnfinished(unfinished.count)
     }
 
     private func scheduleRetry() {
@@ -199,8 +197,15 @@ public final class CaptureDirectory: @unchecked Sendable {
     public func finishAll() -> [(file: String, reason: String)] {
         queue.sync {
             for name in unfinished.keys.sorted() { attempt(name) }
-            return unfinished.keys.sorted().map { (file: $0.bodiesFile, reason: unfinished[$0] ?? "") }
+            return stillPlainOnQueue()
         }
+    }
+
+    /// The captures left plain after `finishAll`, without trying them again.
+    public var stillPlain: [(file: String, reason: String)] { queue.sync { stillPlainOnQueue() } }
+
+    private func stillPlainOnQueue() -> [(file: String, reason: String)] {
+        unfinished.keys.sorted().map { (file: $0.bodiesFile, reason: unfinished[$0] ?? "") }
     }
 }
 

@@ -72,7 +72,8 @@ public enum CaptureServer {
             await log.stop()
             throw error
         }
-        let left = directory.finishAll()
+        // The log's stop already tried each of them once more.
+        let left = directory.stillPlain
         guard left.isEmpty else {
             throw CaptureError.unfinished(left.map { "\($0.file) (\($0.reason))" })
         }

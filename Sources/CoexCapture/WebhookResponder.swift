@@ -72,15 +72,12 @@ struct WebhookResponder: HTTPResponder {
         }
         do {
             try await log.store(body: body, signature: header ?? "", receivedAt: receivedAt)
-        } catch CaptureError.stopping {
-            return refuse(.stopping, .serviceUnavailable, "stopping: delivery refused, Meta retries it", request)
-        } catch let error as CaptureError {
-            if case .busy = error {
-                return refuse(.overloaded, .serviceUnavailable, "\(error): delivery refused, Meta retries it", request)
-            }
-            return refuse(.storageFailed, .serviceUnavailable, "\(error)", request)
         } catch {
-            return refuse(.storageFailed, .serviceUnavailable, "\(error)", request)
+            switch error as? CaptureError {
+            case .stopping?: return refuse(.stopping, .serviceUnavailable, "stopping: delivery refused, Meta retries it", request)
+            case .busy?: return refuse(.overloaded, .serviceUnavailable, "\(error): delivery refused, Meta retries it", request)
+            default: return refuse(.storageFailed, .serviceUnavailable, "\(error)", request)
+            }
         }
         return Self.response(.ok, "")
     }

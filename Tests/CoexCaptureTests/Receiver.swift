@@ -4,6 +4,7 @@ import CoexJSON
 import CoexKit
 import CoexTestSupport
 import Foundation
+import Testing
 
 /// A real `coex capture` on a loopback port picked by the kernel, talked to with curl.
 final class Receiver: @unchecked Sendable {
@@ -51,6 +52,23 @@ final class Receiver: @unchecked Sendable {
             usleep(20_000)
         }
         throw TestError("coex capture did not listen within 30 s:\n\(log)")
+    }
+
+    static let emptyDelivery = Array(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
+
+    /// Runs a misbehaving client (`script` gets the quoted path it writes what it saw to)
+    /// and, while it runs, checks that a signed delivery still gets its 200; returns what
+    /// the client wrote.
+    func servingOthersWhile(_ script: (_ out: String) -> String) throws -> String {
+        let out = scratch.file("client-\(UUID().uuidString)")
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/bin/bash")
+        client.arguments = ["-c", script(Tools.quote(out))]
+        try client.run()
+        usleep(300_000)
+        #expect(try signedPost(Self.emptyDelivery) == 200)
+        client.waitUntilExit()
+        return try String(contentsOfFile: out, encoding: .utf8)
     }
 
     /// Sends a signal and waits for the exit; returns the exit status.

@@ -84,25 +84,16 @@ import Testing
         try receiver.start(["--body-timeout", "1s"])
         defer { _ = try? receiver.stop() }
         let started = Date()
-        let slow = Process()
-        slow.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let out = receiver.scratch.file("slow-out")
         // Promises 1000 bytes, sends 10, then waits longer than the timeout.
-        slow.arguments = ["-c", """
+        let answer = try receiver.servingOthersWhile { out in """
             exec 3<>/dev/tcp/127.0.0.1/\(receiver.port)
             printf 'POST /webhook HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 1000\\r\\nX-Hub-Signature-256: sha256=00\\r\\n\\r\\n{"object":' >&3
-            timeout 10 cat <&3 > \(Tools.quote(out))
-            """]
-        try slow.run()
-        usleep(300_000)
-        let body = Array(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
-        #expect(try receiver.signedPost(body) == 200)
-        slow.waitUntilExit()
-        let answer = try String(contentsOfFile: out, encoding: .utf8)
+            timeout 10 cat <&3 > \(out)
+            """ }
         #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
         #expect(Date().timeIntervalSince(started) < 8)
         #expect(try receiver.stop() == 0)
-        #expect(try receiver.storedBodies() == [body])
+        #expect(try receiver.storedBodies() == [Receiver.emptyDelivery])
     }
 
     /// A signed body that is empty or only whitespace (raw line breaks included) is stored as
@@ -135,29 +126,20 @@ import Testing
         let receiver = try Receiver(scratch: try TempDir("coex-capture"))
         try receiver.start(["--idle-timeout", "1s"])
         defer { _ = try? receiver.stop() }
-        let slow = Process()
-        slow.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let out = receiver.scratch.file("slow-head")
-        slow.arguments = ["-c", """
+        let answer = try receiver.servingOthersWhile { out in """
             trap '' PIPE
             exec 3<>/dev/tcp/127.0.0.1/\(receiver.port)
             printf 'POST /webhook HTTP/1.1\\r\\nHost: x\\r\\n' >&3
             for i in $(seq 1 40); do
               sleep 0.2
-              printf 'X' >&3 2>/dev/null || { echo "closed after $i" > \(Tools.quote(out)); exit 0; }
+              printf 'X' >&3 2>/dev/null || { echo "closed after $i" > \(out); exit 0; }
             done
-            echo "open after 8 s" > \(Tools.quote(out))
-            """]
-        try slow.run()
-        usleep(300_000)
-        let body = Array(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
-        #expect(try receiver.signedPost(body) == 200)
-        slow.waitUntilExit()
-        let answer = try String(contentsOfFile: out, encoding: .utf8)
+            echo "open after 8 s" > \(out)
+            """ }
         let ticks = Int(answer.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "") ?? 99
         #expect(answer.hasPrefix("closed after") && ticks <= 15, "\(answer)")
         #expect(try receiver.stop() == 0)
-        #expect(try receiver.storedBodies() == [body])
+        #expect(try receiver.storedBodies() == [Receiver.emptyDelivery])
     }
 
     /// A second receiver on the same --dir exits 1 before it touches anything; the first
